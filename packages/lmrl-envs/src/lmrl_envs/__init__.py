@@ -1,0 +1,54 @@
+"""lmrl-envs: the text-environment contract of lmrl and the 8 LMRL-Gym tasks.
+
+Example:
+    >>> import lmrl_envs
+    >>> env = lmrl_envs.make("maze-fo")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.endswith("\\n")
+    True
+"""
+
+from lmrl_envs.checker import check_env
+from lmrl_envs.core import (
+    CONTRACT_VERSION,
+    EpisodeFinishedError,
+    StepResult,
+    Text,
+    TextEnv,
+    TextHistory,
+    history_text,
+    normalize_action,
+)
+from lmrl_envs.episode import EPISODE_FORMAT, DatasetError, Episode, read_episodes, write_episodes
+from lmrl_envs.registry import EnvSpec, list_envs, make, register, spec
+from lmrl_envs.vector import EpisodeSpec, Policy, VectorEnv, as_policy, rollout, specs_from_seeds
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "EPISODE_FORMAT",
+    "DatasetError",
+    "EnvSpec",
+    "Episode",
+    "EpisodeFinishedError",
+    "EpisodeSpec",
+    "Policy",
+    "StepResult",
+    "Text",
+    "TextEnv",
+    "TextHistory",
+    "VectorEnv",
+    "as_policy",
+    "check_env",
+    "history_text",
+    "list_envs",
+    "make",
+    "normalize_action",
+    "read_episodes",
+    "register",
+    "rollout",
+    "spec",
+    "specs_from_seeds",
+    "write_episodes",
+]

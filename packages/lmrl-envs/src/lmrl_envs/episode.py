@@ -1,0 +1,219 @@
+"""The episode record and its JSONL form: what `lmrl-data` writes and `lmrl-algos` reads.
+
+One line of a JSONL file is one episode::
+
+    {"format": "lmrl-episode/1", "env_id": "maze-fo-v0", "seed": 3,
+     "texts": ["obs0", "act0", "obs1", ...], "is_action": [false, true, false, ...],
+     "rewards": [-1.0, ...],            # one per action
+     "context_start": [0, 2, ...],      # per action: index of the first text the policy saw
+     "terminated": true, "truncated": false, "return": -7.0, "info": {...}}
+
+`texts` is the whole, untruncated episode; `context_start[i]` records where the env's history
+began when action i was chosen, so the exact prompt of every step is
+``"".join(texts[context_start[i]:index_of_action_i])``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lmrl_envs.core import Text, TextHistory
+
+__all__ = ["EPISODE_FORMAT", "DatasetError", "Episode", "read_episodes", "write_episodes"]
+
+EPISODE_FORMAT = "lmrl-episode/1"
+"""Format tag of one JSONL episode line; a reader rejects any other version."""
+
+
+class DatasetError(ValueError):
+    """A malformed episode file: the message names the file, the line and the field."""
+
+
+@dataclass
+class Episode:
+    """One finished (or cut-off) episode.
+
+    Example:
+        >>> ep = Episode("maze-fo-v0", 0, ["o0\\n", "move up\\n", "Success\\n"], [False, True, False],
+        ...              [0.0], [0], terminated=True)
+        >>> ep.total_return, ep.length, ep.success
+        (0.0, 1, True)
+        >>> Episode.from_json(ep.to_json()) == ep
+        True
+    """
+
+    env_id: str
+    seed: int | None
+    texts: list[str]
+    is_action: list[bool]
+    rewards: list[float]
+    context_start: list[int]
+    terminated: bool = False
+    truncated: bool = False
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # ------------------------------------------------------------------ derived
+    @property
+    def total_return(self) -> float:
+        """Undiscounted sum of rewards (the quantity the paper normalises)."""
+        return float(sum(self.rewards))
+
+    @property
+    def length(self) -> int:
+        """Number of agent actions."""
+        return len(self.rewards)
+
+    @property
+    def success(self) -> bool:
+        """The task's success flag when it reports one (``info["success"]``), else `terminated`."""
+        return bool(self.info.get("success", self.terminated))
+
+    @property
+    def action_indices(self) -> list[int]:
+        """Indices into `texts` of the agent's actions."""
+        return [i for i, a in enumerate(self.is_action) if a]
+
+    def history(self) -> TextHistory:
+        """The whole episode as a text history."""
+        return tuple(Text(t, a) for t, a in zip(self.texts, self.is_action, strict=True))
+
+    def contexts(self) -> list[str]:
+        """The exact prompt the policy conditioned on before each action."""
+        return ["".join(self.texts[s:i]) for s, i in zip(self.context_start, self.action_indices, strict=True)]
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise `ValueError` naming the first field that breaks the record's invariants."""
+        if not isinstance(self.env_id, str) or not self.env_id:
+            raise ValueError("env_id: must be a non-empty string")
+        if self.seed is not None and (not isinstance(self.seed, int) or isinstance(self.seed, bool)):
+            raise ValueError("seed: must be an int or null")
+        if not isinstance(self.texts, list) or not all(isinstance(t, str) for t in self.texts):
+            raise ValueError("texts: must be a list of strings")
+        if not isinstance(self.is_action, list) or not all(isinstance(a, bool) for a in self.is_action):
+            raise ValueError("is_action: must be a list of booleans")
+        if len(self.texts) != len(self.is_action):
+            raise ValueError(f"is_action: length {len(self.is_action)} != len(texts) {len(self.texts)}")
+        n_actions = sum(self.is_action)
+        if not isinstance(self.rewards, list) or len(self.rewards) != n_actions:
+            raise ValueError(f"rewards: need one reward per action ({n_actions}), got {len(self.rewards)}")
+        if not all(isinstance(r, int | float) and not isinstance(r, bool) and math.isfinite(r) for r in self.rewards):
+            raise ValueError("rewards: every reward must be a finite number")
+        if not isinstance(self.context_start, list) or len(self.context_start) != n_actions:
+            raise ValueError(f"context_start: need one entry per action ({n_actions})")
+        for start, idx in zip(self.context_start, self.action_indices, strict=True):
+            if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start <= idx:
+                raise ValueError(f"context_start: {start!r} is not an index before its action at {idx}")
+        if not isinstance(self.terminated, bool) or not isinstance(self.truncated, bool):
+            raise ValueError("terminated/truncated: must be booleans")
+        if not isinstance(self.info, dict):
+            raise ValueError("info: must be an object")
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready dict of one line (with the format tag and the derived return)."""
+        return {
+            "format": EPISODE_FORMAT,
+            "env_id": self.env_id,
+            "seed": self.seed,
+            "texts": self.texts,
+            "is_action": self.is_action,
+            "rewards": self.rewards,
+            "context_start": self.context_start,
+            "terminated": self.terminated,
+            "truncated": self.truncated,
+            "return": self.total_return,
+            "info": self.info,
+        }
+
+    def to_json(self) -> str:
+        """One JSONL line (no trailing newline); keys in a fixed order, so same episode, same bytes."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, obj: Any) -> Episode:
+        """Build and validate an episode from a parsed JSON line; `ValueError` names the bad field."""
+        if not isinstance(obj, dict):
+            raise ValueError("line: must be a JSON object")
+        fmt = obj.get("format")
+        if fmt != EPISODE_FORMAT:
+            raise ValueError(f"format: expected {EPISODE_FORMAT!r}, got {fmt!r} (regenerate the file with this lmrl version)")
+        required = ("env_id", "seed", "texts", "is_action", "rewards", "context_start", "terminated", "truncated")
+        for key in required:
+            if key not in obj:
+                raise ValueError(f"{key}: missing")
+        rewards = obj["rewards"]
+        if isinstance(rewards, list):
+            rewards = [float(r) if isinstance(r, int) and not isinstance(r, bool) else r for r in rewards]
+        ep = cls(
+            env_id=obj["env_id"],
+            seed=obj["seed"],
+            texts=obj["texts"],
+            is_action=obj["is_action"],
+            rewards=rewards,
+            context_start=obj["context_start"],
+            terminated=obj["terminated"],
+            truncated=obj["truncated"],
+            info=obj.get("info", {}),
+        )
+        if "return" in obj and not math.isclose(float(obj["return"]), ep.total_return, abs_tol=1e-6):
+            raise ValueError(f"return: {obj['return']} != sum(rewards) {ep.total_return}")
+        return ep
+
+    @classmethod
+    def from_json(cls, line: str) -> Episode:
+        """Parse one JSONL line."""
+        return cls.from_dict(json.loads(line))
+
+
+def write_episodes(path: str | os.PathLike, episodes: Iterable[Episode]) -> int:
+    """Write episodes to a JSONL file atomically (a temporary file renamed into place).
+
+    Returns:
+        The number of episodes written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    with open(tmp, "w", encoding="utf-8") as f:
+        for ep in episodes:
+            f.write(ep.to_json())
+            f.write("\n")
+            n += 1
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return n
+
+
+def read_episodes(path: str | os.PathLike) -> Iterator[Episode]:
+    """Stream and validate the episodes of a JSONL file.
+
+    Raises:
+        DatasetError: on the first bad line, naming the file, the line number and the field.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: no such episode file (generate one with `lmrl-data generate`)")
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise DatasetError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno}); the line is truncated or corrupt") from None
+            try:
+                yield Episode.from_dict(obj)
+            except (ValueError, TypeError) as e:
+                raise DatasetError(f"{path}:{lineno}: {e}") from None

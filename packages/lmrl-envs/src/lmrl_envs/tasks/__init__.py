@@ -1,0 +1,1 @@
+"""The LMRL-Gym tasks; each module's docstring is its documentation page."""
