@@ -294,3 +294,29 @@ def test_partner_spec_errors():
         load_partner("openai:gpt-4")
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_partner("hf:/no/such/dir")
+
+
+def test_rollout_passes_valid_actions_to_policies_that_ask():
+    class Picky(Counter):
+        def valid_actions(self):
+            return [f"{i}\n" for i in range(10)]
+
+    class FirstValid:
+        wants_valid_actions = True
+
+        def __init__(self):
+            self.seen = []
+
+        def act(self, histories, slots, valid_actions):
+            self.seen.append(valid_actions)
+            return [va[self.secret_guess] for va in valid_actions]
+
+        secret_guess = 4
+
+        def end_episode(self, slot):
+            pass
+
+    pol = FirstValid()
+    [ep] = rollout(Picky(), pol, specs=[EpisodeSpec(0, {"secret": 4})])
+    assert ep.texts == ["Guess:\n", "4\n", "right\n"]
+    assert pol.seen == [[[f"{i}\n" for i in range(10)]]]

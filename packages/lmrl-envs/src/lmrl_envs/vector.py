@@ -49,6 +49,11 @@ class Policy(Protocol):
 
     `slots[i]` names the vector slot that `histories[i]` comes from, so a policy can keep per-slot
     state (e.g. a KV cache); `end_episode(slot)` is called when that slot's episode ends.
+
+    A policy that sets the attribute ``wants_valid_actions = True`` is called as
+    ``act(histories, slots, valid_actions=[env.valid_actions() for each slot])`` (a list per
+    history, or None where the task has no small action set): re-ranking decoders and random
+    policies use it.
     """
 
     def act(self, histories: Sequence[TextHistory], slots: Sequence[int]) -> list[str]: ...
@@ -135,6 +140,11 @@ class VectorEnv:
         """Current histories of the given (default: active) slots."""
         slots = self.active_slots() if slots is None else slots
         return [self.envs[i].history for i in slots]
+
+    def valid_actions(self, slots: Sequence[int] | None = None) -> list[list[str] | None]:
+        """`valid_actions()` of the given (default: active) slots' envs."""
+        slots = self.active_slots() if slots is None else slots
+        return [self.envs[i].valid_actions() for i in slots]
 
     def step(self, actions: Sequence[str], slots: Sequence[int] | None = None):
         """Step the given (default: all active) slots; finished slots reset to their next spec.
@@ -260,7 +270,10 @@ def rollout(envs: TextEnv | Sequence[TextEnv], policy: Policy | Callable, n_epis
     results: dict[int, Episode] = {}
     try:
         while slots := venv.active_slots():
-            actions = pol.act(venv.histories(slots), slots)
+            if getattr(pol, "wants_valid_actions", False):
+                actions = pol.act(venv.histories(slots), slots, valid_actions=venv.valid_actions(slots))
+            else:
+                actions = pol.act(venv.histories(slots), slots)
             if len(actions) != len(slots):
                 raise ValueError(f"policy returned {len(actions)} actions for {len(slots)} histories")
             *_, infos = venv.step(actions, slots)
