@@ -1,0 +1,111 @@
+"""`lmrl-eval`: evaluate a policy, run the benchmark, rebuild a report.
+
+Examples::
+
+    lmrl-eval evaluate --env maze-fo --policy expert --episodes 100
+    lmrl-eval evaluate --env wordle --policy runs/quick/wordle/bc/seed0 --json
+    lmrl-eval benchmark --out runs/quick                    # the main job (quick budget)
+    lmrl-eval benchmark --envs maze-fo,wordle --algos bc,ilql --budget standard --seeds 0,1,2 --out runs/std
+    lmrl-eval report runs/quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _csv(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _seeds(value: str) -> list[int]:
+    try:
+        return [int(v) for v in _csv(value)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seeds takes comma-separated integers, got {value!r}") from None
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from lmrl_eval.evaluate import evaluate
+    from lmrl_eval.policies import load_eval_policy
+
+    policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device)
+    result = evaluate(args.env, policy, args.episodes, seed=args.seed, batch_size=1 if args.policy == "human" else args.batch_size,
+                      workers=args.workers, progress=not args.json)
+    if args.json:
+        print(json.dumps(result.to_dict()))
+    else:
+        r = result
+        score = "n/a" if r.score is None else f"{r.score:.1f} ± {r.score_stderr:.1f}"
+        print(f"{r.env_id}: {r.episodes} episodes | return {r.return_mean:.3f} ± {r.return_stderr:.3f} "
+              f"(std {r.return_std:.3f}, min {r.return_min:g}, max {r.return_max:g}) | success {r.success_rate:.3f} | "
+              f"length {r.length_mean:.1f} | invalid {r.invalid_rate:.3f} | score {score}")
+    return 0
+
+
+def _cmd_benchmark(args: argparse.Namespace) -> int:
+    from lmrl_eval.benchmark import BenchmarkConfig, run_benchmark
+
+    cfg = BenchmarkConfig(out=args.out, envs=tuple(args.envs) if args.envs else None,
+                          algos=tuple(args.algos) if args.algos else None, budget=args.budget,
+                          seeds=tuple(args.seeds), device=args.device, force=args.force)
+    report = run_benchmark(cfg, command=" ".join(["lmrl-eval", *sys.argv[1:]]))
+    print(report)
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from lmrl_eval.report import build_report
+
+    print(build_report(args.dir))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lmrl-eval", description="Evaluate policies and run the lmrl benchmark.")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+
+    p = sub.add_parser("evaluate", help="roll a policy out with the task's protocol and print the metrics")
+    p.add_argument("--env", required=True, help="task id, e.g. maze-fo")
+    p.add_argument("--policy", required=True, help="random | expert | behaviour | human | a checkpoint directory")
+    p.add_argument("--episodes", type=int, default=None, help="episodes (default: the paper's protocol count)")
+    p.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
+    p.add_argument("--batch-size", type=int, default=32, help="environments stepped together (default 32)")
+    p.add_argument("--workers", type=int, default=0, help="threads stepping slow envs (Stockfish, LM oracles)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device for checkpoints")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
+    p.set_defaults(fn=_cmd_evaluate)
+
+    p = sub.add_parser("benchmark", help="the main job: data -> train -> evaluate -> score table")
+    p.add_argument("--out", required=True, help="output directory (re-running resumes and skips finished stages)")
+    p.add_argument("--envs", type=_csv, default=None, help="comma-separated tasks (default: the budget's)")
+    p.add_argument("--algos", type=_csv, default=None,
+                   help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: all six)")
+    p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
+                   help="quick: Maze FO, six methods, ~15 min on 2 CPU cores (default); standard: every task, "
+                        "hours on a CPU; paper: the paper's sizes and steps, for GPUs")
+    p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2 (default 0)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
+    p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
+    p.set_defaults(fn=_cmd_benchmark)
+
+    p = sub.add_parser("report", help="rebuild report.md and the plots from DIR/results.json")
+    p.add_argument("dir", help="a benchmark output directory")
+    p.set_defaults(fn=_cmd_report)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(args)
+    except (FileNotFoundError, KeyError, ValueError, ImportError) as e:
+        msg = e.args[0] if isinstance(e, KeyError) and e.args else e
+        print(f"lmrl-eval: error: {msg}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nlmrl-eval: interrupted; re-run the same command to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

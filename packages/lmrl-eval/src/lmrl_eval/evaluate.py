@@ -1,0 +1,157 @@
+"""Batched evaluation with the paper's protocol per task, and the metrics every report shows.
+
+Protocol (`protocol_specs`):
+
+| task | episodes | what varies |
+|---|---|---|
+| maze-fo, maze-po | 32 from each of the 25 start cells (800) | start cell, seed |
+| endgames | one game per position of the fixed evaluation set | position |
+| everything else | N seeded episodes (default 256; paper: Wordle 4096, Chess 1000) | seed |
+
+Evaluation seeds start at `EVAL_SEED_OFFSET` so they never coincide with the seeds `lmrl-data`
+uses for datasets (which start at 0).
+
+Example:
+    >>> from lmrl_eval.evaluate import evaluate
+    >>> from lmrl_envs.tasks.maze import shortest_path_policy
+    >>> r = evaluate("maze-fo", shortest_path_policy, episodes=25)
+    >>> r.return_mean, r.score
+    (-6.84, 100.0)
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import lmrl_envs
+from lmrl_envs import Episode, EpisodeSpec, rollout
+
+from lmrl_eval.normalize import constants_for, task_name
+
+__all__ = ["EVAL_SEED_OFFSET", "EvalResult", "evaluate", "protocol_specs", "summarize"]
+
+EVAL_SEED_OFFSET = 1_000_000
+"""Evaluation episode seeds are ``EVAL_SEED_OFFSET + seed * 100_000 + i``."""
+
+DEFAULT_EPISODES = {"maze-fo": 800, "maze-po": 800, "wordle": 4096, "chess": 1000}
+"""The paper's episode counts where it states them; other tasks default to 256."""
+
+
+@dataclass
+class EvalResult:
+    """Metrics of one evaluation."""
+
+    env_id: str
+    episodes: int
+    return_mean: float
+    return_std: float
+    return_stderr: float
+    return_min: float
+    return_max: float
+    success_rate: float
+    length_mean: float
+    invalid_rate: float
+    score: float | None
+    score_stderr: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def protocol_specs(env_id: str, episodes: int | None = None, seed: int = 0) -> list[EpisodeSpec]:
+    """The episodes of the paper's evaluation protocol for a task (see the module table).
+
+    Args:
+        env_id: the task.
+        episodes: total episodes (None: the paper's count). For the maze this is rounded up to a
+            multiple of 25 so every start cell is used equally; for endgames it is capped at the size
+            of the fixed position set.
+        seed: evaluation seed (different seeds give different episode seeds, same protocol).
+    """
+    name = task_name(lmrl_envs.spec(env_id).id)
+    base = EVAL_SEED_OFFSET + seed * 100_000
+    if name in ("maze-fo", "maze-po"):
+        from lmrl_envs.tasks.maze import start_cells
+
+        cells = start_cells()
+        per_cell = max(1, math.ceil((episodes or DEFAULT_EPISODES[name]) / len(cells)))
+        return [EpisodeSpec(base + i * len(cells) + j, {"init_position": tuple(cell)})
+                for i in range(per_cell) for j, cell in enumerate(cells)]
+    if name == "endgames":
+        from lmrl_envs.tasks.chess import eval_positions
+
+        n = len(eval_positions())
+        n = min(n, episodes) if episodes else n
+        return [EpisodeSpec(base + i, {"position_index": i}) for i in range(n)]
+    n = episodes or DEFAULT_EPISODES.get(name, 256)
+    return [EpisodeSpec(base + i) for i in range(n)]
+
+
+def summarize(env_id: str, episodes: Sequence[Episode]) -> EvalResult:
+    """Metrics of a set of episodes (raw return mean/std/stderr, success, length, invalid rate, score)."""
+    if not episodes:
+        raise ValueError("no episodes to summarise")
+    returns = [e.total_return for e in episodes]
+    n = len(returns)
+    mean = statistics.fmean(returns)
+    std = statistics.pstdev(returns) if n > 1 else 0.0
+    stderr = (statistics.stdev(returns) / math.sqrt(n)) if n > 1 else 0.0
+    actions = sum(e.length for e in episodes)
+    invalid = sum(int(e.info.get("invalid_actions", 0)) for e in episodes)
+    try:
+        norm = constants_for(env_id)
+    except KeyError:
+        score = score_se = None
+    else:
+        score = norm.score(mean)
+        # The normalisation is piecewise linear; its local slope turns the raw stderr into score units.
+        slope = 50.0 / ((norm.avg - norm.min) if mean < norm.avg else (norm.max - norm.avg))
+        score_se = round(stderr * slope, 2)
+    return EvalResult(
+        env_id=lmrl_envs.spec(env_id).id,
+        episodes=n,
+        return_mean=round(mean, 4),
+        return_std=round(std, 4),
+        return_stderr=round(stderr, 4),
+        return_min=min(returns),
+        return_max=max(returns),
+        success_rate=round(sum(e.success for e in episodes) / n, 4),
+        length_mean=round(actions / n, 3),
+        invalid_rate=round(invalid / actions, 4) if actions else 0.0,
+        score=score,
+        score_stderr=score_se,
+    )
+
+
+def evaluate(env_id: str, policy: Any | Callable, episodes: int | None = None, *, seed: int = 0,
+             batch_size: int = 32, env_kwargs: dict[str, Any] | None = None, workers: int = 0,
+             progress: bool = False, return_episodes: bool = False):
+    """Roll a policy out with the task's protocol, batched over `batch_size` envs, and summarise.
+
+    Args:
+        env_id: task id.
+        policy: an `lmrl_envs.Policy` or a function ``histories -> actions``.
+        episodes: how many (None: the paper's count, see `protocol_specs`).
+        seed: evaluation seed.
+        batch_size: environments stepped together (the policy sees this many histories at once).
+        env_kwargs: constructor arguments of the env (e.g. ``{"preset": "paper"}`` for chess).
+        workers: thread pool for slow envs (Stockfish, LM oracles).
+        progress: tqdm progress bar.
+        return_episodes: also return the episodes.
+
+    Returns:
+        An `EvalResult` (and the episodes, if asked).
+    """
+    specs = protocol_specs(env_id, episodes, seed)
+    envs = [lmrl_envs.make(env_id, **(env_kwargs or {})) for _ in range(min(batch_size, len(specs)))]
+    try:
+        eps = rollout(envs, policy, specs=specs, workers=workers, progress=progress)
+    finally:
+        for env in envs:
+            env.close()
+    result = summarize(env_id, eps)
+    return (result, eps) if return_episodes else result

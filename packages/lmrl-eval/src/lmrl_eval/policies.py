@@ -1,0 +1,97 @@
+"""The policies `lmrl-eval evaluate --policy ...` can run.
+
+- ``random``: a uniformly random legal action where the task lists them (`valid_actions()`),
+  else a random line from the task's behaviour policy's own random component (lmrl-data).
+- ``expert``: the best scripted policy of the task (lmrl-data), e.g. BFS for the maze.
+- ``human``: you, at the terminal, seeing exactly the text the model sees.
+- a directory: a checkpoint written by ``lmrl-algos train`` (needs ``lmrl-eval[full]``).
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lmrl_envs import TextHistory, history_text
+
+__all__ = ["HumanPolicy", "RandomPolicy", "load_eval_policy"]
+
+
+class RandomPolicy:
+    """Uniform over the env's valid actions; where a task has none, a fallback policy acts.
+
+    Example:
+        >>> from lmrl_envs import make, rollout
+        >>> eps = rollout(make("maze-fo"), RandomPolicy(seed=0), 3)
+        >>> len(eps)
+        3
+    """
+
+    wants_valid_actions = True
+
+    def __init__(self, seed: int = 0, fallback: Any | None = None):
+        self.rng = random.Random(seed)
+        self.fallback = fallback
+
+    def act(self, histories: Sequence[TextHistory], slots: Sequence[int], valid_actions=None) -> list[str]:
+        valid_actions = valid_actions or [None] * len(histories)
+        out: list[str | None] = [va[self.rng.randrange(len(va))] if va else None for va in valid_actions]
+        missing = [i for i, a in enumerate(out) if a is None]
+        if missing:
+            if self.fallback is None:
+                raise ValueError("this task lists no valid actions; a random policy needs a fallback "
+                                 "(lmrl-eval uses lmrl-data's behaviour policy: install lmrl-eval[full])")
+            acts = self.fallback.act([histories[i] for i in missing], [slots[i] for i in missing])
+            for i, a in zip(missing, acts, strict=True):
+                out[i] = a
+        return out  # type: ignore[return-value]
+
+    def end_episode(self, slot: int) -> None:
+        if self.fallback is not None:
+            self.fallback.end_episode(slot)
+
+
+class HumanPolicy:
+    """A person at the terminal plays, one history at a time."""
+
+    def act(self, histories: Sequence[TextHistory], slots: Sequence[int]) -> list[str]:
+        out = []
+        for h in histories:
+            print("=" * 30 + " the model sees " + "=" * 30)
+            sys.stdout.write(history_text(h))
+            print("=" * 76)
+            try:
+                out.append(input("your action> ") + "\n")
+            except EOFError:
+                out.append("\n")
+        return out
+
+    def end_episode(self, slot: int) -> None:
+        print("-- episode over --")
+
+
+def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "auto", **kwargs: Any):
+    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR`` to a policy for `env_id`."""
+    if name == "human":
+        return HumanPolicy()
+    if name in ("random", "expert", "behaviour"):
+        try:
+            from lmrl_data.policies import make_policy
+        except ImportError:
+            if name == "random":
+                return RandomPolicy(seed)
+            raise ImportError(f"--policy {name} uses lmrl-data's scripted policies: pip install 'lmrl-eval[full]'") from None
+        if name == "random":
+            return RandomPolicy(seed, fallback=make_policy(env_id, "behaviour", seed=seed))
+        return make_policy(env_id, name, seed=seed)
+    path = Path(name)
+    if not path.is_dir():
+        raise FileNotFoundError(f"--policy {name!r} is not random/expert/behaviour/human and not a checkpoint directory")
+    try:
+        from lmrl_algos.policy import load_policy
+    except ImportError:
+        raise ImportError("evaluating a checkpoint needs lmrl-algos: pip install 'lmrl-eval[full]'") from None
+    return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)

@@ -1,0 +1,76 @@
+"""Evaluation protocol, metrics and determinism."""
+
+import json
+
+import pytest
+
+from lmrl_envs import Episode
+from lmrl_envs.tasks.maze import shortest_path_policy, start_cells
+from lmrl_eval.evaluate import EVAL_SEED_OFFSET, evaluate, protocol_specs, summarize
+from lmrl_eval.policies import RandomPolicy
+from lmrl_eval.report import build_report
+
+
+def test_maze_protocol_uses_every_start_cell_equally():
+    specs = protocol_specs("maze-fo", episodes=50, seed=0)
+    assert len(specs) == 50
+    cells = [s.options["init_position"] for s in specs]
+    assert sorted(set(cells)) == sorted(tuple(c) for c in start_cells())
+    assert all(cells.count(c) == 2 for c in set(cells))
+    assert specs[0].seed == EVAL_SEED_OFFSET
+    assert len(protocol_specs("maze-po")) == 800  # the paper's 32 x 25
+
+
+def test_other_tasks_use_seeded_episodes():
+    specs = protocol_specs("wordle", episodes=10, seed=2)
+    assert [s.seed for s in specs] == [EVAL_SEED_OFFSET + 200_000 + i for i in range(10)]
+    assert len(protocol_specs("wordle")) == 4096
+
+
+def test_expert_maze_scores_exactly_100():
+    r = evaluate("maze-fo", shortest_path_policy, episodes=25)
+    assert (r.return_mean, r.success_rate, r.score, r.invalid_rate) == (-6.84, 1.0, 100.0, 0.0)
+    assert r.return_min == -11.0 and r.return_max == 0.0  # (1, 1) and (1, 11) are 12 moves away
+
+
+def test_evaluation_is_deterministic_under_a_seed():
+    a = evaluate("maze-fo", RandomPolicy(seed=1), episodes=25, batch_size=8)
+    b = evaluate("maze-fo", RandomPolicy(seed=1), episodes=25, batch_size=8)
+    assert a == b
+    assert a.score is not None and a.return_mean < -6.84
+
+
+def _ep(rewards, success, invalid=0):
+    texts, is_action = ["o\n"], [False]
+    for _ in rewards:
+        texts += ["a\n", "o\n"]
+        is_action += [True, False]
+    return Episode("maze-fo-v0", 0, texts, is_action, list(rewards), [0] * len(rewards), terminated=success,
+                   info={"success": success, "invalid_actions": invalid})
+
+
+def test_summarize_metrics_by_hand():
+    r = summarize("maze-fo", [_ep([-1.0, 0.0], True), _ep([-1.0, -1.0, -4.0, -1.0], False, invalid=1)])
+    assert r.return_mean == -4.0 and r.return_std == 3.0 and r.return_stderr == 3.0
+    assert r.success_rate == 0.5 and r.length_mean == 3.0 and r.invalid_rate == round(1 / 6, 4)
+    # score of -4 on FO maze: 50 + 50 * 79 / 76.16 = 101.9; stderr 3 * 50 / 76.16 = 1.97
+    assert r.score == 101.9 and r.score_stderr == 1.97
+    with pytest.raises(ValueError, match="no episodes"):
+        summarize("maze-fo", [])
+
+
+def test_report_from_fixture(tmp_path):
+    def run(algo, seed, raw, score):
+        return {"env_id": "maze-fo-v0", "algo": algo, "seed": seed,
+                "eval": {"return_mean": raw, "return_stderr": 1.0, "score": score, "score_stderr": 0.7,
+                         "success_rate": 0.5, "episodes": 100, "length_mean": 20.0, "invalid_rate": 0.01},
+                "train": {"seconds": 60.0}}
+
+    results = {"command": "lmrl-eval benchmark --out x", "budget": "quick", "seconds": 600.0,
+               "runs": [run("bc", 0, -60.0, 65.1), run("ilql", 0, -10.0, 97.9), run("ilql", 1, -12.0, 96.6)]}
+    (tmp_path / "results.json").write_text(json.dumps(results))
+    text = build_report(tmp_path)
+    assert "| maze-fo | 65.1 ± 0.7 / 58.2 | 97.2 ± 0.9 / 99.9 |" in text
+    assert "| ilql | -11.00 ± 1.41 | 97.2 ± 0.9 | 99.9 | 0.50 | 20.0 | 0.010 | 200 | 0,1 | 120 |" in text
+    assert (tmp_path / "report.md").read_text() == text
+    assert (tmp_path / "scores_maze-fo.png").stat().st_size > 1000
