@@ -29,7 +29,6 @@ from typing import Any
 
 import lmrl_envs
 from lmrl_envs import Episode, EpisodeSpec, rollout
-
 from lmrl_eval.normalize import constants_for, task_name
 
 __all__ = ["EVAL_SEED_OFFSET", "EvalResult", "evaluate", "protocol_specs", "summarize"]
