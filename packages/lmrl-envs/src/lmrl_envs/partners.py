@@ -61,6 +61,10 @@ class HFPartner:
         self.model = cls.from_pretrained(path).to(device).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(path)
 
+    def reseed(self, seed: int) -> None:
+        """Seed the sampling stream (dialogue envs call this at reset, so the seed fixes the episode)."""
+        self._generator_seed = seed
+
     def generate(self, prompt: str, max_new_tokens: int) -> str:
         torch = self._torch
         enc = self.tokenizer(prompt, return_tensors="pt").to(self.device)
