@@ -320,3 +320,44 @@ def test_rollout_passes_valid_actions_to_policies_that_ask():
     [ep] = rollout(Picky(), pol, specs=[EpisodeSpec(0, {"secret": 4})])
     assert ep.texts == ["Guess:\n", "4\n", "right\n"]
     assert pol.seen == [[[f"{i}\n" for i in range(10)]]]
+
+
+class _HookedBisect:
+    """Bisection that seeds itself per episode, stops after `horizon` actions, and reports its state."""
+
+    def __init__(self, horizon):
+        self.horizon, self.begun, self.count = horizon, [], {}
+
+    def begin_episode(self, slot, seed, env):
+        assert isinstance(env, Counter) and env.steps == 0
+        self.begun.append((slot, seed))
+        self.count[slot] = 0
+
+    def act(self, histories, slots):
+        out = []
+        for h, s in zip(histories, slots):
+            self.count[s] += 1
+            out.append(None if self.count[s] > self.horizon else _bisect_policy([h])[0])
+        return out
+
+    def episode_info(self, slot):
+        return {"actions": self.count[slot]}
+
+    def end_episode(self, slot):
+        del self.count[slot]
+
+
+def test_rollout_policy_hooks_and_cut_off():
+    pol = _HookedBisect(horizon=1)
+    specs = [EpisodeSpec(10, {"secret": 4}), EpisodeSpec(11, {"secret": 9}), EpisodeSpec(12, {"secret": 0})]
+    eps = rollout([Counter(), Counter()], pol, specs=specs)
+    assert sorted(pol.begun) == [(0, 10), (0, 12), (1, 11)]
+    # secret 4 is found by the first bisection guess; the others are cut off after one action
+    assert [e.texts for e in eps] == [["Guess:\n", "4\n", "right\n"], ["Guess:\n", "4\n", "higher\n"],
+                                      ["Guess:\n", "4\n", "lower\n"]]
+    assert [(e.terminated, e.truncated) for e in eps] == [(True, False), (False, True), (False, True)]
+    assert eps[1].info == {"success": False, "cut_off": True, "invalid_actions": 0, "options": {"secret": 9},
+                           "behaviour": {"actions": 2}}
+    assert eps[0].info["behaviour"] == {"actions": 1}
+    with pytest.raises(ValueError, match="before its first action"):
+        rollout(Counter(), _HookedBisect(horizon=0), 1)

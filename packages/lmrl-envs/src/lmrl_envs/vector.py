@@ -50,10 +50,18 @@ class Policy(Protocol):
     `slots[i]` names the vector slot that `histories[i]` comes from, so a policy can keep per-slot
     state (e.g. a KV cache); `end_episode(slot)` is called when that slot's episode ends.
 
-    A policy that sets the attribute ``wants_valid_actions = True`` is called as
-    ``act(histories, slots, valid_actions=[env.valid_actions() for each slot])`` (a list per
-    history, or None where the task has no small action set): re-ranking decoders and random
-    policies use it.
+    Optional, used by `rollout` when present:
+
+    - ``wants_valid_actions = True``: `act` is called as
+      ``act(histories, slots, valid_actions=[env.valid_actions() for each slot])`` (a list per
+      history, or None where the task has no small action set): re-ranking decoders and random
+      policies use it.
+    - ``begin_episode(slot, seed, env)``: called after a slot's env is reset, with the episode's
+      seed (so a policy can seed itself per episode, independent of batching) and the env
+      (privileged access for scripted solvers and behaviour policies).
+    - ``episode_info(slot) -> dict``: recorded as ``info["behaviour"]`` of the finished episode.
+    - An action of ``None`` ends that slot's episode there (recorded as truncated, with
+      ``info["cut_off"] = True``): behaviour policies with a random horizon use it.
     """
 
     def act(self, histories: Sequence[TextHistory], slots: Sequence[int]) -> list[str]: ...
@@ -157,26 +165,41 @@ class VectorEnv:
         slots = self.active_slots() if slots is None else list(slots)
         if len(actions) != len(slots):
             raise ValueError(f"got {len(actions)} actions for {len(slots)} slots")
+        for s in slots:
+            if self._rec[s] is None:
+                raise ValueError(f"slot {s} has no running episode")
         starts = [self.envs[s].history_start for s in slots]
         if self._pool is None:
-            results = [self.envs[s].step(a) for s, a in zip(slots, actions, strict=True)]
+            results = [self._step_one(s, a) for s, a in zip(slots, actions, strict=True)]
         else:
-            results = list(self._pool.map(lambda sa: self.envs[sa[0]].step(sa[1]), zip(slots, actions, strict=True)))
+            results = list(self._pool.map(lambda sa: self._step_one(*sa), zip(slots, actions, strict=True)))
         out = ([], [], [], [], [])
         for slot, start, (obs, reward, term, trunc, info) in zip(slots, starts, results, strict=True):
             rec = self._rec[slot]
-            if rec is None:
-                raise ValueError(f"slot {slot} has no running episode")
-            rec.rewards.append(reward)
-            rec.context_start.append(start)
-            rec.invalid += bool(info.get("invalid", False))
-            rec.last_info = info
+            if info.get("cut_off"):
+                if not rec.rewards:
+                    raise ValueError(f"the policy ended the episode in slot {slot} (action None) before its first action")
+                rec.last_info = {"success": False, "cut_off": True}
+            else:
+                rec.rewards.append(reward)
+                rec.context_start.append(start)
+                rec.invalid += bool(info.get("invalid", False))
+                rec.last_info = info
             if term or trunc:
                 info = dict(info, episode=self._finish(slot, term, trunc))
                 self._start(slot)
             for lst, v in zip(out, (obs, reward, term, trunc, info), strict=True):
                 lst.append(v)
         return out
+
+    def current_seed(self, slot: int) -> int | None:
+        """Seed of the episode running in `slot` (None when idle or unseeded)."""
+        rec = self._rec[slot]
+        return None if rec is None else rec.spec.seed
+
+    def is_active(self, slot: int) -> bool:
+        """Whether `slot` has a running episode."""
+        return self._rec[slot] is not None
 
     def pop_finished(self) -> list[tuple[int, Episode]]:
         """Return and clear the (spec index, episode) pairs finished since the last call."""
@@ -197,6 +220,11 @@ class VectorEnv:
         self.close()
 
     # ------------------------------------------------------------------ internals
+    def _step_one(self, slot: int, action: str | None):
+        if action is None:
+            return self.envs[slot].episode_texts[-1].text, 0.0, False, True, {"cut_off": True}
+        return self.envs[slot].step(action)
+
     def _start(self, slot: int) -> None:
         spec = next(self._specs, None)
         if spec is None:
@@ -208,7 +236,7 @@ class VectorEnv:
 
     def _finish(self, slot: int, terminated: bool, truncated: bool) -> Episode:
         env, rec = self.envs[slot], self._rec[slot]
-        info = {k: v for k, v in rec.last_info.items() if k == "success" or k.startswith("final_")}
+        info = {k: v for k, v in rec.last_info.items() if k in ("success", "cut_off") or k.startswith("final_")}
         info["invalid_actions"] = rec.invalid
         if rec.spec.options:
             info["options"] = rec.spec.options
@@ -265,10 +293,15 @@ def rollout(envs: TextEnv | Sequence[TextEnv], policy: Policy | Callable, n_epis
     env_list = [envs] if isinstance(envs, TextEnv) else list(envs)
     env_list = env_list[: max(1, len(specs))]
     pol = as_policy(policy)
+    begin = getattr(pol, "begin_episode", None)
+    episode_info = getattr(pol, "episode_info", None)
     venv = VectorEnv(env_list, specs, workers=workers)
     bar = _progress(len(specs), progress)
     results: dict[int, Episode] = {}
     try:
+        if begin is not None:
+            for slot in venv.active_slots():
+                begin(slot, venv.current_seed(slot), venv.envs[slot])
         while slots := venv.active_slots():
             if getattr(pol, "wants_valid_actions", False):
                 actions = pol.act(venv.histories(slots), slots, valid_actions=venv.valid_actions(slots))
@@ -279,7 +312,11 @@ def rollout(envs: TextEnv | Sequence[TextEnv], policy: Policy | Callable, n_epis
             *_, infos = venv.step(actions, slots)
             for slot, info in zip(slots, infos, strict=True):
                 if "episode" in info:
+                    if episode_info is not None and (behaviour := episode_info(slot)):
+                        info["episode"].info["behaviour"] = behaviour
                     pol.end_episode(slot)
+                    if begin is not None and venv.is_active(slot):
+                        begin(slot, venv.current_seed(slot), venv.envs[slot])
             for index, ep in venv.pop_finished():
                 results[index] = ep
                 if bar is not None:
