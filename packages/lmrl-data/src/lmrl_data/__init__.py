@@ -1,0 +1,49 @@
+"""lmrl-data: regenerable offline datasets for the 8 LMRL-Gym tasks.
+
+Each dataset is made by a scripted behaviour policy (a *recipe*, `lmrl_data.policies.RECIPES`)
+playing the `lmrl_envs` environment; episode i uses seed ``seed + i``, so a dataset is a pure
+function of (recipe, size, seed) and the bytes do not depend on the number of worker processes.
+
+Example:
+    >>> import tempfile
+    >>> import lmrl_data
+    >>> out = tempfile.mkdtemp()
+    >>> manifest = lmrl_data.generate(lmrl_data.GenerateConfig("maze-fo", out, episodes=8, progress=False))
+    >>> sum(manifest["counts"].values())
+    8
+    >>> len(list(lmrl_data.iter_episodes(out, "all")))
+    8
+"""
+
+__version__ = "0.1.0"
+
+from lmrl_data.generate import GenerateConfig, generate, is_eval, play_episode  # noqa: E402
+from lmrl_data.io import (  # noqa: E402
+    bc_subset,
+    filter_successes,
+    filter_top_percent,
+    iter_episodes,
+    read_manifest,
+    validate_dataset,
+)
+from lmrl_data.policies import RECIPES, BehaviourPolicy, Recipe, get_recipe  # noqa: E402
+from lmrl_data.stats import episode_stats, format_stats  # noqa: E402
+
+__all__ = [
+    "RECIPES",
+    "BehaviourPolicy",
+    "GenerateConfig",
+    "Recipe",
+    "bc_subset",
+    "episode_stats",
+    "filter_successes",
+    "filter_top_percent",
+    "format_stats",
+    "generate",
+    "get_recipe",
+    "is_eval",
+    "iter_episodes",
+    "play_episode",
+    "read_manifest",
+    "validate_dataset",
+]

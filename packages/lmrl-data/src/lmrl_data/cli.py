@@ -1,0 +1,137 @@
+"""The `lmrl-data` command line: generate, stats, validate, list.
+
+Example::
+
+    lmrl-data generate maze-fo --episodes 1240 --out data/maze-fo --workers 2
+    lmrl-data stats data/maze-fo --json
+    lmrl-data validate data/maze-fo
+    lmrl-data list
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from lmrl_envs import DatasetError
+
+__all__ = ["main"]
+
+
+def _cmd_generate(args: argparse.Namespace) -> int:
+    from lmrl_data.generate import GenerateConfig, generate
+    from lmrl_data.policies import get_recipe
+
+    try:
+        get_recipe(args.env_id)
+    except KeyError as e:
+        print(f"lmrl-data generate: {e.args[0]}", file=sys.stderr)
+        return 2
+    params = {}
+    for item in args.param or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"lmrl-data generate: --param {item!r} must look like NAME=VALUE", file=sys.stderr)
+            return 2
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    cfg = GenerateConfig(args.env_id, args.out, episodes=args.episodes, seed=args.seed, workers=args.workers,
+                         eval_percent=args.eval_percent, params=params, progress=not args.quiet)
+    try:
+        manifest = generate(cfg)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished shards are kept in {args.out}/.partial; re-run the same command to resume",
+              file=sys.stderr)
+        return 130
+    except (FileExistsError, ValueError, DatasetError) as e:
+        print(f"lmrl-data generate: {e}", file=sys.stderr)
+        return 1
+    s = manifest["statistics"]["all"]
+    elapsed = manifest.get("_elapsed_s")
+    speed = f", {s['episodes'] / elapsed:.1f} episodes/s" if elapsed else " (already complete)"
+    print(f"{args.out}: {manifest['counts']['train']} train + {manifest['counts']['eval']} eval episodes{speed}; "
+          f"length {s['length_mean']:.2f}, success {s['success_rate']:.3f}, return {s['return_mean']:.3f}")
+    return 0
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from lmrl_data.io import iter_episodes
+    from lmrl_data.stats import episode_stats, format_stats
+
+    try:
+        stats = episode_stats(iter_episodes(args.path, args.split))
+    except DatasetError as e:
+        print(f"lmrl-data stats: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(stats, indent=1) if args.json else format_stats(stats))
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from lmrl_data.io import validate_dataset
+
+    try:
+        summary = validate_dataset(args.path)
+    except DatasetError as e:
+        print(f"invalid: {e}", file=sys.stderr)
+        return 1
+    files = ", ".join(f"{k}: {v}" for k, v in summary["files"].items())
+    print(f"ok: {args.path} ({files} episodes)")
+    return 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from lmrl_data.policies import RECIPES
+
+    for env_id, r in RECIPES.items():
+        print(f"{env_id:<22} {r.default_episodes:>9,} episodes  %BC={r.bc_filter:<8} policy {r.policy.split('.')[-1]}")
+        print(f"{'':<22} {r.description}")
+        if r.paper:
+            p = r.paper
+            print(f"{'':<22} paper: length {p.length_mean} +- {p.length_std}, success {p.success_rate}, "
+                  f"return {p.return_mean} +- {p.return_std}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lmrl-data", description="Regenerable offline datasets for the LMRL-Gym tasks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="generate (or resume) a dataset")
+    g.add_argument("env_id", help="dataset id, e.g. maze-fo (see `lmrl-data list`)")
+    g.add_argument("--episodes", type=int, default=None, help="number of episodes (default: the paper's size)")
+    g.add_argument("--out", required=True, help="output directory")
+    g.add_argument("--seed", type=int, default=0, help="episode i uses seed SEED + i (default 0)")
+    g.add_argument("--workers", type=int, default=1, help="worker processes (output bytes do not depend on it)")
+    g.add_argument("--eval-percent", type=float, default=10.0, help="share of episodes in eval.jsonl (default 10)")
+    g.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a policy parameter")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.set_defaults(func=_cmd_generate)
+
+    s = sub.add_parser("stats", help="Table-1 statistics of a dataset")
+    s.add_argument("path", help="dataset directory or .jsonl file")
+    s.add_argument("--split", default="all", choices=["train", "eval", "all"], help="which split (directory only)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(func=_cmd_stats)
+
+    v = sub.add_parser("validate", help="check manifest, checksums and every line")
+    v.add_argument("path", help="dataset directory or .jsonl file")
+    v.set_defaults(func=_cmd_validate)
+
+    ls = sub.add_parser("list", help="each task's recipe and default size")
+    ls.set_defaults(func=_cmd_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `lmrl-data` command."""
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

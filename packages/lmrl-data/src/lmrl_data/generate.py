@@ -1,0 +1,330 @@
+"""Parallel, resumable, byte-reproducible dataset generation.
+
+Episode ``i`` (``0 <= i < episodes``) is played with seed ``seed + i`` for both the env and the
+behaviour policy (the policy derives its own generator from it), so an episode depends on nothing
+but its index and the recipe. The index range is cut into fixed shards; worker processes (spawn-safe
+`multiprocessing`) play whole shards and write each one atomically (``.tmp`` then rename) under
+``OUT/.partial/``. When every shard exists the shards are concatenated in index order into
+``train.jsonl`` and ``eval.jsonl`` (split by a hash of the index), then ``manifest.json`` is written
+last, and the shards are removed. Hence:
+
+* the output bytes are the same for any number of workers;
+* Ctrl-C leaves the finished shards; re-running the same command continues from them;
+* a directory without ``manifest.json`` is never a finished dataset.
+
+A behaviour policy may end an episode early by returning ``None`` as its action (the original's
+data collectors cut episodes, e.g. Text-Nav at 15 steps); the episode is then recorded as
+truncated with ``info["cut_off"] = True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import os
+import shutil
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import lmrl_envs
+from lmrl_data import __version__
+from lmrl_data.io import MANIFEST_FORMAT, atomic_write_text, file_sha256
+from lmrl_data.policies import BehaviourPolicy, Recipe, get_recipe
+from lmrl_data.stats import StatsAccumulator
+from lmrl_envs import DatasetError, Episode, TextEnv, read_episodes
+
+__all__ = ["GenerateConfig", "generate", "is_eval", "play_episode"]
+
+GENERATOR = "lmrl-data"
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    """What `generate` makes (the manifest records all of it except `workers`)."""
+
+    env_id: str
+    """Dataset id: a registered env id (``"maze-fo"`` or ``"maze-fo-v0"``)."""
+    out: str
+    """Output directory (``OUT/train.jsonl``, ``OUT/eval.jsonl``, ``OUT/manifest.json``)."""
+    episodes: int | None = None
+    """Number of episodes; None = the recipe's full (paper) size."""
+    seed: int = 0
+    """Episode i uses seed ``seed + i`` for the env and the policy."""
+    workers: int = 1
+    """Worker processes (the output does not depend on it)."""
+    eval_percent: float = 10.0
+    """Share of episodes in eval.jsonl (by a hash of the episode index)."""
+    shard_size: int | None = None
+    """Episodes per resumable shard; None = ``clamp(episodes // 50, 1, 2000)``."""
+    params: dict[str, Any] = field(default_factory=dict)
+    """Overrides of the recipe's policy parameters."""
+    progress: bool = True
+    """Show a tqdm progress bar (episodes/s)."""
+
+
+def is_eval(index: int, eval_percent: float) -> bool:
+    """Whether episode `index` belongs to the eval split: ``sha256(str(index)) mod 10000 < 100 * percent``.
+
+    Example:
+        >>> sum(is_eval(i, 10.0) for i in range(10_000))
+        1036
+    """
+    h = int.from_bytes(hashlib.sha256(str(index).encode()).digest()[:8], "big")
+    return h % 10_000 < round(eval_percent * 100)
+
+
+def play_episode(env: TextEnv, policy: BehaviourPolicy, seed: int, slot: int = 0) -> Episode:
+    """Play one episode of a behaviour policy (the policy may cut it short by acting ``None``).
+
+    The record is the one `lmrl_envs.rollout` makes (same `info` conventions), plus
+    ``info["behaviour"]`` from the policy and ``info["cut_off"]`` when the policy ended it.
+
+    Example:
+        >>> from lmrl_data.policies import get_recipe
+        >>> recipe = get_recipe("maze-fo")
+        >>> ep = play_episode(recipe.make_env(), recipe.make_policy(), seed=3)
+        >>> ep.seed, ep.env_id
+        (3, 'maze-fo-v0')
+    """
+    options = policy.episode_options(seed)
+    env.reset(seed=seed, options=options)
+    policy.begin_episode(slot, seed, env)
+    rewards: list[float] = []
+    starts: list[int] = []
+    invalid = 0
+    last_info: dict[str, Any] = {}
+    terminated = truncated = cut = False
+    try:
+        while True:
+            action = policy.act([env.history], [slot])[0]
+            if action is None:
+                if not rewards:
+                    raise RuntimeError(f"{type(policy).__name__} ended episode seed={seed} before its first action")
+                truncated = cut = True
+                break
+            starts.append(env.history_start)
+            _, reward, terminated, truncated, last_info = env.step(action)
+            rewards.append(reward)
+            invalid += bool(last_info.get("invalid", False))
+            if terminated or truncated:
+                break
+        behaviour = policy.slot_info(slot)
+    finally:
+        policy.end_episode(slot)
+    info = {k: v for k, v in last_info.items() if k == "success" or k.startswith("final_")}
+    if cut:
+        info = {"success": False, "cut_off": True}
+    info["invalid_actions"] = invalid
+    if options:
+        info["options"] = options
+    if behaviour:
+        info["behaviour"] = behaviour
+    texts = env.episode_texts
+    return Episode(
+        env_id=env.env_id or type(env).__name__,
+        seed=seed,
+        texts=[t.text for t in texts],
+        is_action=[t.is_action for t in texts],
+        rewards=rewards,
+        context_start=starts,
+        terminated=terminated,
+        truncated=truncated,
+        info=info,
+    )
+
+
+# ---------------------------------------------------------------------- worker side
+_WORKER: dict[str, Any] = {}
+
+
+def _worker_objects(recipe: Recipe) -> tuple[TextEnv, BehaviourPolicy]:
+    key = repr(recipe)
+    if _WORKER.get("key") != key:
+        for obj in (_WORKER.get("env"), _WORKER.get("policy")):
+            if obj is not None:
+                obj.close()
+        _WORKER.update(key=key, env=recipe.make_env(), policy=recipe.make_policy())
+    return _WORKER["env"], _WORKER["policy"]
+
+
+def _run_shard(job: tuple[Recipe, int, int, int, str]) -> tuple[int, int]:
+    """Play episodes [start, stop) and write them atomically to `path`; returns (shard, count)."""
+    recipe, seed, start, stop, path = job
+    env, policy = _worker_objects(recipe)
+    episodes = [play_episode(env, policy, seed + i) for i in range(start, stop)]
+    lmrl_envs.write_episodes(path, episodes)
+    return start, stop - start
+
+
+def _close_worker() -> None:
+    for obj in (_WORKER.pop("env", None), _WORKER.pop("policy", None)):
+        if obj is not None:
+            obj.close()
+    _WORKER.clear()
+
+
+# ---------------------------------------------------------------------- driver
+def _entry_name(obj: Any) -> str:
+    return obj if isinstance(obj, str) else f"{obj.__module__}:{obj.__qualname__}"
+
+
+def _fingerprint(recipe: Recipe, cfg: GenerateConfig, n: int, shard_size: int) -> dict[str, Any]:
+    """Everything that determines the output bytes (compared on resume)."""
+    return {
+        "env_id": recipe.env_id,
+        "policy": _entry_name(recipe.policy),
+        "params": recipe.params,
+        "env_kwargs": recipe.env_kwargs,
+        "episodes": n,
+        "seed": cfg.seed,
+        "eval_percent": cfg.eval_percent,
+        "shard_size": shard_size,
+        "generator_version": __version__,
+        "lmrl_envs_version": lmrl_envs.__version__,
+    }
+
+
+def generate(cfg: GenerateConfig, recipe: Recipe | None = None) -> dict[str, Any]:
+    """Generate (or resume) a dataset and return its manifest.
+
+    Args:
+        cfg: the generation settings.
+        recipe: use this recipe instead of the registered one for `cfg.env_id` (tests, new tasks).
+
+    Raises:
+        FileExistsError: `cfg.out` holds a different dataset or a different unfinished generation.
+
+    Example:
+        >>> import tempfile
+        >>> m = generate(GenerateConfig("maze-fo", tempfile.mkdtemp(), episodes=4, progress=False))
+        >>> m["counts"]["train"] + m["counts"]["eval"]
+        4
+    """
+    recipe = recipe or get_recipe(cfg.env_id)
+    if cfg.params:
+        unknown = set(cfg.params) - set(recipe.params)
+        if unknown:
+            raise ValueError(f"unknown policy parameter(s) {sorted(unknown)} for {recipe.env_id}; "
+                             f"known: {sorted(recipe.params)}")
+        recipe = replace(recipe, params={**recipe.params, **cfg.params})
+    n = recipe.default_episodes if cfg.episodes is None else cfg.episodes
+    if n < 1:
+        raise ValueError(f"--episodes must be >= 1, got {n}")
+    if cfg.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {cfg.workers}")
+    shard_size = cfg.shard_size or min(2000, max(1, n // 50))
+    fingerprint = _fingerprint(recipe, cfg, n, shard_size)
+    out = Path(cfg.out)
+    partial = out / ".partial"
+    manifest_path = out / "manifest.json"
+
+    if manifest_path.exists():
+        old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if old.get("fingerprint") == fingerprint:
+            return old  # already complete: nothing to do
+        raise FileExistsError(f"{out} already holds a finished dataset made with other settings "
+                              f"({old.get('task', {}).get('env_id')}, {old.get('episodes')} episodes, seed "
+                              f"{old.get('seed')}); choose another --out or delete it first")
+    out.mkdir(parents=True, exist_ok=True)
+    partial.mkdir(exist_ok=True)
+    fp_path = partial / "fingerprint.json"
+    if fp_path.exists():
+        if json.loads(fp_path.read_text(encoding="utf-8")) != fingerprint:
+            raise FileExistsError(f"{out} holds an unfinished generation with other settings ({fp_path}); re-run "
+                                  "that command to finish it, or delete the directory")
+    else:
+        atomic_write_text(fp_path, json.dumps(fingerprint, indent=1, sort_keys=True))
+
+    shards = [(s, min(n, s + shard_size)) for s in range(0, n, shard_size)]
+    paths = {s: partial / f"shard-{s:09d}.jsonl" for s, _ in shards}
+    todo = [(recipe, cfg.seed, s, e, str(paths[s])) for s, e in shards if not paths[s].exists()]
+    done_eps = n - sum(e - s for _, _, s, e, _ in todo)
+    t0 = time.perf_counter()
+    _run_jobs(todo, cfg.workers, done_eps, n, cfg.progress, recipe.env_id)
+    elapsed = time.perf_counter() - t0
+    manifest = _finalize(out, recipe, cfg, n, fingerprint, [paths[s] for s, _ in shards])
+    shutil.rmtree(partial, ignore_errors=True)
+    manifest["_elapsed_s"] = elapsed  # not stored; for the CLI's summary line
+    return manifest
+
+
+def _run_jobs(todo: list, workers: int, done: int, total: int, progress: bool, desc: str) -> None:
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, initial=done, unit="ep", desc=desc, smoothing=0.1)
+    try:
+        if workers == 1 or len(todo) <= 1:
+            try:
+                for job in todo:
+                    _, count = _run_shard(job)
+                    if bar is not None:
+                        bar.update(count)
+            finally:
+                _close_worker()
+        else:
+            ctx = mp.get_context("spawn")
+            with ctx.Pool(min(workers, len(todo))) as pool:
+                for _, count in pool.imap_unordered(_run_shard, todo):
+                    if bar is not None:
+                        bar.update(count)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _finalize(out: Path, recipe: Recipe, cfg: GenerateConfig, n: int, fingerprint: dict, shard_paths: list[Path]):
+    files = {"train": out / "train.jsonl", "eval": out / "eval.jsonl"}
+    tmps = {k: p.with_name(p.name + ".tmp") for k, p in files.items()}
+    acc = {k: StatsAccumulator() for k in ("all", "train", "eval")}
+    handles = {k: open(p, "w", encoding="utf-8") for k, p in tmps.items()}  # noqa: SIM115 (closed below)
+    try:
+        index = 0
+        for shard in shard_paths:
+            with open(shard, encoding="utf-8") as f:
+                lines = f.readlines()
+            for line, ep in zip(lines, read_episodes(shard), strict=True):
+                split = "eval" if is_eval(index, cfg.eval_percent) else "train"
+                handles[split].write(line)
+                acc[split].add(ep)
+                acc["all"].add(ep)
+                index += 1
+        if index != n:
+            raise DatasetError(f"{out}/.partial: shards hold {index} episodes, expected {n}; delete {out} and rerun")
+        for h in handles.values():
+            h.flush()
+            os.fsync(h.fileno())
+    finally:
+        for h in handles.values():
+            h.close()
+    for k in files:
+        os.replace(tmps[k], files[k])
+    spec = lmrl_envs.spec(recipe.env_id) if recipe.env_entry is None else None
+    manifest = {
+        "format": MANIFEST_FORMAT,
+        "task": {
+            "env_id": recipe.env_id,
+            "env_version": spec.version if spec else None,
+            "env_kwargs": recipe.env_kwargs,
+            "contract_version": lmrl_envs.CONTRACT_VERSION,
+            "episode_format": lmrl_envs.EPISODE_FORMAT,
+            "lmrl_envs_version": lmrl_envs.__version__,
+        },
+        "generator": {"name": GENERATOR, "version": __version__},
+        "policy": {"name": _entry_name(recipe.policy), "params": recipe.params, "bc_filter": recipe.bc_filter},
+        "seed": cfg.seed,
+        "episodes": n,
+        "eval_percent": cfg.eval_percent,
+        "split_rule": "episode i goes to eval iff int(sha256(str(i))[:8 bytes]) % 10000 < eval_percent * 100",
+        "counts": {k: acc[k].n for k in files},
+        "statistics": {k: a.result() for k, a in acc.items()},
+        "files": {p.name: {"episodes": acc[k].n, "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+                  for k, p in files.items()},
+        "fingerprint": fingerprint,
+    }
+    atomic_write_text(out / "manifest.json", json.dumps(manifest, indent=1, sort_keys=False) + "\n")
+    return manifest
