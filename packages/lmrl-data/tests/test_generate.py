@@ -49,7 +49,7 @@ class CountPolicy(BehaviourPolicy):
             return None if state["moves"] > 2 else ("down\n" if state["moves"] == 1 else "up\n")
         return "up\n"
 
-    def episode_info(self, state):
+    def describe(self, state):
         return {"parity": state["seed"] % 2}
 
 

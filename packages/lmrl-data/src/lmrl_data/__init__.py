@@ -17,7 +17,7 @@ Example:
 
 __version__ = "0.1.0"
 
-from lmrl_data.generate import GenerateConfig, generate, is_eval, play_episode  # noqa: E402
+from lmrl_data.generate import GenerateConfig, generate, is_eval, play_episodes  # noqa: E402
 from lmrl_data.io import (  # noqa: E402
     bc_subset,
     filter_successes,
@@ -26,10 +26,11 @@ from lmrl_data.io import (  # noqa: E402
     read_manifest,
     validate_dataset,
 )
-from lmrl_data.policies import RECIPES, BehaviourPolicy, Recipe, get_recipe  # noqa: E402
+from lmrl_data.policies import EXPERTS, RECIPES, BehaviourPolicy, Recipe, get_recipe, make_policy  # noqa: E402
 from lmrl_data.stats import episode_stats, format_stats  # noqa: E402
 
 __all__ = [
+    "EXPERTS",
     "RECIPES",
     "BehaviourPolicy",
     "GenerateConfig",
@@ -43,7 +44,8 @@ __all__ = [
     "get_recipe",
     "is_eval",
     "iter_episodes",
-    "play_episode",
+    "make_policy",
+    "play_episodes",
     "read_manifest",
     "validate_dataset",
 ]

@@ -12,9 +12,9 @@ last, and the shards are removed. Hence:
 * Ctrl-C leaves the finished shards; re-running the same command continues from them;
 * a directory without ``manifest.json`` is never a finished dataset.
 
-A behaviour policy may end an episode early by returning ``None`` as its action (the original's
-data collectors cut episodes, e.g. Text-Nav at 15 steps); the episode is then recorded as
-truncated with ``info["cut_off"] = True``.
+Episodes are played by `lmrl_envs.rollout` (the one rollout loop): a behaviour policy may end an
+episode early by returning ``None`` as its action (the original's data collectors cut episodes,
+e.g. Text-Nav at 15 steps); the episode is then recorded as truncated with ``info["cut_off"] = True``.
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from lmrl_data import __version__
 from lmrl_data.io import MANIFEST_FORMAT, atomic_write_text, file_sha256
 from lmrl_data.policies import BehaviourPolicy, Recipe, get_recipe
 from lmrl_data.stats import StatsAccumulator
-from lmrl_envs import DatasetError, Episode, TextEnv, read_episodes
+from lmrl_envs import DatasetError, Episode, EpisodeSpec, TextEnv, read_episodes
 
-__all__ = ["GenerateConfig", "generate", "is_eval", "play_episode"]
+__all__ = ["GenerateConfig", "generate", "is_eval", "play_episodes"]
 
 GENERATOR = "lmrl-data"
 
@@ -76,64 +76,23 @@ def is_eval(index: int, eval_percent: float) -> bool:
     return h % 10_000 < round(eval_percent * 100)
 
 
-def play_episode(env: TextEnv, policy: BehaviourPolicy, seed: int, slot: int = 0) -> Episode:
-    """Play one episode of a behaviour policy (the policy may cut it short by acting ``None``).
+def play_episodes(env: TextEnv | list[TextEnv], policy: BehaviourPolicy, seeds: range | list[int]) -> list[Episode]:
+    """Play one episode per seed with a behaviour policy, through `lmrl_envs.rollout`.
 
-    The record is the one `lmrl_envs.rollout` makes (same `info` conventions), plus
-    ``info["behaviour"]`` from the policy and ``info["cut_off"]`` when the policy ended it.
+    Each episode's `EpisodeSpec` carries the seed and the policy's reset options
+    (`policy.episode_options(seed)`); the records follow `rollout`'s conventions (``info["behaviour"]``,
+    ``info["cut_off"]``). Since the policy seeds itself per episode, the result does not depend on how
+    many envs are passed.
 
     Example:
         >>> from lmrl_data.policies import get_recipe
         >>> recipe = get_recipe("maze-fo")
-        >>> ep = play_episode(recipe.make_env(), recipe.make_policy(), seed=3)
-        >>> ep.seed, ep.env_id
-        (3, 'maze-fo-v0')
+        >>> eps = play_episodes(recipe.make_env(), recipe.make_policy(), [3, 4])
+        >>> [(ep.seed, ep.env_id) for ep in eps]
+        [(3, 'maze-fo-v0'), (4, 'maze-fo-v0')]
     """
-    options = policy.episode_options(seed)
-    env.reset(seed=seed, options=options)
-    policy.begin_episode(slot, seed, env)
-    rewards: list[float] = []
-    starts: list[int] = []
-    invalid = 0
-    last_info: dict[str, Any] = {}
-    terminated = truncated = cut = False
-    try:
-        while True:
-            action = policy.act([env.history], [slot])[0]
-            if action is None:
-                if not rewards:
-                    raise RuntimeError(f"{type(policy).__name__} ended episode seed={seed} before its first action")
-                truncated = cut = True
-                break
-            starts.append(env.history_start)
-            _, reward, terminated, truncated, last_info = env.step(action)
-            rewards.append(reward)
-            invalid += bool(last_info.get("invalid", False))
-            if terminated or truncated:
-                break
-        behaviour = policy.slot_info(slot)
-    finally:
-        policy.end_episode(slot)
-    info = {k: v for k, v in last_info.items() if k == "success" or k.startswith("final_")}
-    if cut:
-        info = {"success": False, "cut_off": True}
-    info["invalid_actions"] = invalid
-    if options:
-        info["options"] = options
-    if behaviour:
-        info["behaviour"] = behaviour
-    texts = env.episode_texts
-    return Episode(
-        env_id=env.env_id or type(env).__name__,
-        seed=seed,
-        texts=[t.text for t in texts],
-        is_action=[t.is_action for t in texts],
-        rewards=rewards,
-        context_start=starts,
-        terminated=terminated,
-        truncated=truncated,
-        info=info,
-    )
+    specs = [EpisodeSpec(s, policy.episode_options(s)) for s in seeds]
+    return lmrl_envs.rollout(env, policy, specs=specs)
 
 
 # ---------------------------------------------------------------------- worker side
@@ -154,7 +113,7 @@ def _run_shard(job: tuple[Recipe, int, int, int, str]) -> tuple[int, int]:
     """Play episodes [start, stop) and write them atomically to `path`; returns (shard, count)."""
     recipe, seed, start, stop, path = job
     env, policy = _worker_objects(recipe)
-    episodes = [play_episode(env, policy, seed + i) for i in range(start, stop)]
+    episodes = play_episodes(env, policy, range(seed + start, seed + stop))
     lmrl_envs.write_episodes(path, episodes)
     return start, stop - start
 

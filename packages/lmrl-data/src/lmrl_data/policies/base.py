@@ -5,9 +5,10 @@ A behaviour policy is a scripted player that implements the `lmrl_envs.Policy` p
 `random.Random`, seeded once per episode from the episode seed, so an episode's actions depend only
 on that seed (never on batching, worker count or the episodes played before it).
 
-The generator tells the policy which episode a slot starts with `begin_episode(slot, seed)`; a
-policy may also choose the episode's reset options (e.g. the maze start cell) with
-`episode_options(seed)`, which is called before the env is reset.
+`lmrl_envs.rollout` tells the policy which episode a slot starts with `begin_episode(slot, seed, env)`
+(after the reset), records `episode_info(slot)` as ``info["behaviour"]``, and cuts the episode when
+the policy acts ``None``. A policy may also choose the episode's reset options (e.g. the maze start
+cell) with `episode_options(seed)`; the generator puts them in the episode's `EpisodeSpec`.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ class BehaviourPolicy:
 
     A subclass sets `name`, takes its parameters as keyword arguments, and implements
     `start(seed, rng) -> state` (per-episode state) and `choose(history, state, rng) -> action`.
-    Optional hooks: `episode_options(seed)` (reset options), `episode_info(state)` (recorded under
-    ``info["behaviour"]`` of the episode) and `close()`.
+    Optional hooks: `episode_options(seed)` (reset options), `describe(state)` (recorded under
+    ``info["behaviour"]`` of the episode, via `episode_info(slot)`) and `close()`.
 
     Example:
         >>> class Always(BehaviourPolicy):
@@ -70,7 +71,15 @@ class BehaviourPolicy:
     def __init__(self, **params: Any) -> None:
         self.params = dict(params)
         self.env: Any = None
+        self.policy_seed = 0
+        """Mixed into every per-episode generator (`episode_rng`); 0 = the datasets' streams."""
         self._slots: dict[int, tuple[random.Random, Any]] = {}
+
+    def episode_rng(self, purpose: str, seed: int) -> random.Random:
+        """The policy's generator for one purpose in the episode with this seed (see `policy_seed`)."""
+        if self.policy_seed:
+            return seeded_rng(self.name, purpose, seed, "policy-seed", self.policy_seed)
+        return seeded_rng(self.name, purpose, seed)
 
     # ------------------------------------------------------------------ protocol
     def begin_episode(self, slot: int, seed: int, env: Any = None) -> None:
@@ -79,7 +88,7 @@ class BehaviourPolicy:
         `env`, when given, is the episode's environment, for scripted policies that read the game
         state (privileged access, like a solver); `start` sees it as ``self.env``.
         """
-        rng = seeded_rng(self.name, "episode", seed)
+        rng = self.episode_rng("episode", seed)
         self.env = env
         try:
             self._slots[slot] = (rng, self.start(seed, rng))
@@ -100,9 +109,9 @@ class BehaviourPolicy:
         """Forget the slot's episode state."""
         self._slots.pop(slot, None)
 
-    def slot_info(self, slot: int) -> dict[str, Any]:
-        """The behaviour record of the slot's running episode (see `episode_info`)."""
-        return self.episode_info(self._slots[slot][1]) if slot in self._slots else {}
+    def episode_info(self, slot: int) -> dict[str, Any]:
+        """The behaviour record of the slot's running episode (`describe` of its state)."""
+        return self.describe(self._slots[slot][1]) if slot in self._slots else {}
 
     # ------------------------------------------------------------------ hooks
     def episode_options(self, seed: int) -> dict[str, Any]:
@@ -116,7 +125,7 @@ class BehaviourPolicy:
     def choose(self, history: TextHistory, state: Any, rng: random.Random) -> str:
         raise NotImplementedError
 
-    def episode_info(self, state: Any) -> dict[str, Any]:
+    def describe(self, state: Any) -> dict[str, Any]:
         """What to record about the episode's behaviour (default: nothing)."""
         return {}
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from lmrl_data.policies.base import BehaviourPolicy, seeded_rng
+from lmrl_data.policies.base import BehaviourPolicy
 from lmrl_envs import TextHistory
 from lmrl_envs.tasks.chess import StockfishOpponent, move_text
 
@@ -67,7 +67,7 @@ class _EngineMixture(BehaviourPolicy):
             move = self.engine.play(board, game=state["game"])
         return move_text(board, move)
 
-    def episode_info(self, state: dict[str, Any]) -> dict[str, Any]:
+    def describe(self, state: dict[str, Any]) -> dict[str, Any]:
         return {**state["info"], "random_prob": round(state["p"], 4), "random_moves": state["random"],
                 "engine_moves": state["engine"]}
 
@@ -97,7 +97,7 @@ class WeakenedEnginePolicy(_EngineMixture):
         self.random_at_min, self.random_at_max = random_at_min, random_at_max
 
     def random_prob(self, seed: int) -> tuple[float, dict[str, Any]]:
-        elo = seeded_rng(self.name, "elo", seed).uniform(self.elo_min, self.elo_max)
+        elo = self.episode_rng("elo", seed).uniform(self.elo_min, self.elo_max)
         t = (elo - self.elo_min) / max(1e-9, self.elo_max - self.elo_min)
         return self.random_at_min + t * (self.random_at_max - self.random_at_min), {"elo": round(elo, 1)}
 

@@ -37,7 +37,7 @@ import math
 import random
 from typing import Any
 
-from lmrl_data.policies.base import BehaviourPolicy, seeded_rng
+from lmrl_data.policies.base import BehaviourPolicy
 from lmrl_envs import TextHistory
 from lmrl_envs.tasks.maze import ACTIONS, GOAL, free_cells, optimal_actions
 
@@ -81,7 +81,7 @@ class MazeSubmazePolicy(BehaviourPolicy):
         self.solver_prob, self.center_prob, self.max_horizon = solver_prob, center_prob, max_horizon
 
     def _plan(self, seed: int) -> tuple[str, tuple[int, int], int]:
-        rng = seeded_rng(self.name, "plan", seed)
+        rng = self.episode_rng("plan", seed)
         u = rng.random()
         sub = "center" if u < self.center_prob else ("left" if rng.random() < 0.5 else "right")
         cell = rng.choice(sorted(SUBMAZES[sub] - {GOAL}))
@@ -113,5 +113,5 @@ class MazeSubmazePolicy(BehaviourPolicy):
         state["moves"] += 1
         return action
 
-    def episode_info(self, state: dict[str, Any]) -> dict[str, Any]:
+    def describe(self, state: dict[str, Any]) -> dict[str, Any]:
         return {"submaze": state["submaze"], "horizon": state["horizon"], "solver_moves": state["solver_moves"]}

@@ -25,7 +25,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from lmrl_data.policies.base import BehaviourPolicy, seeded_rng
+from lmrl_data.policies.base import BehaviourPolicy
 from lmrl_envs import TextHistory
 from lmrl_envs.tasks.text_nav import KITCHEN_DISTANCE, walkthrough
 
@@ -57,7 +57,7 @@ class HalfHousePolicy(BehaviourPolicy):
     def start(self, seed: int, rng: random.Random) -> dict[str, Any]:
         if self.env is None or not hasattr(self.env, "state"):
             raise RuntimeError("HalfHousePolicy needs the TextNavEnv (begin_episode(slot, seed, env))")
-        half = "near" if seeded_rng(self.name, "half", seed).random() < self.near_half_prob else "far"
+        half = "near" if self.episode_rng("half", seed).random() < self.near_half_prob else "far"
         return {"env": self.env, "half": half, "moves": 0, "expert_moves": 0}
 
     def choose(self, history: TextHistory, state: dict[str, Any], rng: random.Random) -> str | None:
@@ -75,5 +75,5 @@ class HalfHousePolicy(BehaviourPolicy):
                 return plan[0]
         return rng.choice(env.valid_actions())
 
-    def episode_info(self, state: dict[str, Any]) -> dict[str, Any]:
+    def describe(self, state: dict[str, Any]) -> dict[str, Any]:
         return {"half": state["half"], "expert_moves": state["expert_moves"]}

@@ -43,5 +43,5 @@ class RandomMixturePolicy(BehaviourPolicy):
             return format_guess(rng.choice(words))
         return format_guess(rng.choice(vocab))
 
-    def episode_info(self, state: dict[str, Any]) -> dict[str, Any]:
+    def describe(self, state: dict[str, Any]) -> dict[str, Any]:
         return {"smart_guesses": state["smart"]}
