@@ -44,7 +44,7 @@ Parsing is cached per question string. Accuracy on 212 held-out paraphrase tripl
     Answer the question about the object truthfully.
     object: (Television, TV)
     question: Is it an animal?
-    answer (yes or no): 
+    answer (yes or no):
 
 greedy, at most 4 new tokens; the output, stripped and lower-cased, must start with "yes" or
 "no" (``"Yes."``/``"No."``), else ``"No."`` with ``understood=False``. The question

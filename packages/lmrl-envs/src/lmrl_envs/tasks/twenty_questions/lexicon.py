@@ -313,14 +313,11 @@ FIT_CAPACITY_CM: dict[str, float] = {
 """What fits in a container: "Does it fit in a shoebox?" is ``size_cm <= capacity``."""
 
 GUESS_WORDS: frozenset[str] = frozenset(
-    "is it this that the a an your my object thing something item word answer are you thinking think of kind "
-    "type sort form could can would might may will be maybe perhaps then so ok okay i guess specific particular "
-    "possibly just secret hidden mystery some actually really hmm well alright final am was we talking about "
-    "guessing called named one what they them these those".split()
+    ["is", "it", "this", "that", "the", "a", "an", "your", "my", "object", "thing", "something", "item", "word", "answer", "are", "you", "thinking", "think", "of", "kind", "type", "sort", "form", "could", "can", "would", "might", "may", "will", "be", "maybe", "perhaps", "then", "so", "ok", "okay", "i", "guess", "specific", "particular", "possibly", "just", "secret", "hidden", "mystery", "some", "actually", "really", "hmm", "well", "alright", "final", "am", "was", "we", "talking", "about", "guessing", "called", "named", "one", "what", "they", "them", "these", "those"]
 )
 """Words allowed before the object's name in a guess (the original allowed any non-noun there)."""
 
-GUESS_VERBS: frozenset[str] = frozenset("is are was be guess think thinking talking am".split())
+GUESS_VERBS: frozenset[str] = frozenset(["is", "are", "was", "be", "guess", "think", "thinking", "talking", "am"])
 """A non-empty guess prefix must contain one of these."""
 
 BARE_NAME_IS_CONCEPT: frozenset[str] = frozenset({"orange", "rubber", "stone", "paper", "wood", "woods"})

@@ -89,7 +89,7 @@ _CONTRACTIONS = (
 )
 _CONTRACTION_RES = tuple((re.compile(p), r) for p, r in _CONTRACTIONS)
 _NEG_WORDS = frozenset({"not", "never", "no", "non", "neither", "nor"})
-_AUX = frozenset("is are was were does do did can could would will should has have may might".split())
+_AUX = frozenset(["is", "are", "was", "were", "does", "do", "did", "can", "could", "would", "will", "should", "has", "have", "may", "might"])
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
@@ -330,7 +330,7 @@ def lm_oracle_prompt(obj: ObjectEntry, question: str) -> str:
         Answer the question about the object truthfully.
         object: (Television, TV)
         question: Is it an animal?
-        answer (yes or no): 
+        answer (yes or no):
     """
     return (
         "Answer the question about the object truthfully.\n"
