@@ -1,0 +1,85 @@
+"""``lmrl-algos``: train an algorithm, or list presets. Every config field is a flag.
+
+Example:
+    $ lmrl-algos train bc --env maze-fo-v0 --data maze.jsonl --out runs/bc --model tiny --steps 300
+    $ lmrl-algos train ilql --env maze-fo-v0 --data maze.jsonl --out runs/ilql --init runs/bc --preset maze
+    $ lmrl-algos presets
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import types
+import typing
+
+from lmrl_algos.common.config import field_docs
+
+__all__ = ["build_parser", "main"]
+
+
+def _flag_type(tp):
+    """(python type, optional) of an annotation like ``int | None``."""
+    if isinstance(tp, str):
+        tp = eval(tp, {"None": None})  # annotations are plain builtins (str, int, float, bool, None)
+    args = typing.get_args(tp)
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        inner = [a for a in args if a is not type(None)]
+        return inner[0], True
+    return tp, False
+
+
+def _add_config_flags(parser: argparse.ArgumentParser, cls) -> None:
+    docs = field_docs(cls)
+    for f in dataclasses.fields(cls):
+        flag = "--" + f.name.replace("_", "-")
+        tp, _ = _flag_type(f.type)
+        help_ = f"{docs.get(f.name, '')} (default: {f.default})"
+        if tp is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_)
+        else:
+            parser.add_argument(flag, type=tp, default=argparse.SUPPRESS, help=help_, metavar=f.name.upper())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from lmrl_algos.train import ALGORITHMS
+
+    parser = argparse.ArgumentParser(prog="lmrl-algos", description="Train RL algorithms on lmrl text tasks.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    tr = sub.add_parser("train", help="train an algorithm")
+    algos = tr.add_subparsers(dest="algo", required=True)
+    for name, (cls, _) in ALGORITHMS.items():
+        p = algos.add_parser(name, help=(cls.__doc__ or "").splitlines()[0],
+                             formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        _add_config_flags(p, cls)
+    sub.add_parser("presets", help="list the hyper-parameter presets")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from lmrl_algos.checkpoint import CheckpointError
+    from lmrl_algos.common.config import ConfigError
+    from lmrl_algos.common.mdp import MDPError
+    from lmrl_algos.models import ModelError
+    from lmrl_algos.train import make_config, train
+
+    args = vars(build_parser().parse_args(argv))
+    if args.pop("command") == "presets":
+        from lmrl_algos.presets import describe
+
+        print(describe())
+        return 0
+    algo = args.pop("algo")
+    preset = args.pop("preset", None)
+    try:
+        cfg = make_config(algo, preset=preset, **args)
+        train(cfg)
+    except (ConfigError, ModelError, CheckpointError, MDPError) as e:
+        print(f"lmrl-algos: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Device resolution and torch.distributed (DDP) set-up: gloo on CPU, nccl on CUDA.
+
+A run launched with ``torchrun --nproc_per_node N`` (env vars RANK / WORLD_SIZE set) trains data
+parallel: every process draws the same global batch and takes its ``rank::world`` share.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+__all__ = ["Dist", "init_distributed", "resolve_device"]
+
+
+@dataclass(frozen=True)
+class Dist:
+    rank: int = 0
+    world: int = 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world > 1
+
+
+def resolve_device(name: str, dist: Dist | None = None) -> torch.device:
+    """``auto`` -> cuda if available, else cpu; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError("--device cuda but no CUDA GPU is visible; pass --device cpu")
+        local = int(os.environ.get("LOCAL_RANK", dist.rank if dist else 0))
+        torch.cuda.set_device(local)
+        return torch.device("cuda", local)
+    return torch.device(name)
+
+
+def init_distributed(device_name: str) -> Dist:
+    """Join the process group when launched by torchrun (WORLD_SIZE > 1); else a single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return Dist()
+    import torch.distributed as td
+
+    if not td.is_initialized():
+        use_cuda = device_name == "cuda" or (device_name == "auto" and torch.cuda.is_available())
+        td.init_process_group("nccl" if use_cuda else "gloo")
+    return Dist(td.get_rank(), td.get_world_size())

@@ -1,0 +1,86 @@
+"""What the online trainers (ppo, online %bc) share: set-up, rollouts in real envs, round checkpoints.
+
+One round = collect episodes with the current sampling policy via `lmrl_envs.rollout`, then update.
+Round r plays the episode seeds ``seed * 1_000_003 + r * n_rollouts + i`` and samples with generator
+seed ``seed + r``, so a resumed run replays exactly the rounds it would have played.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+import lmrl_envs
+from lmrl_algos import checkpoint
+from lmrl_algos.common.config import ConfigError
+from lmrl_algos.common.distributed import init_distributed, resolve_device
+from lmrl_algos.common.logging import MetricsLogger
+from lmrl_algos.common.trainer import canonical_env_id, load_episodes, make_optimizer, seed_everything, setup_model
+from lmrl_algos.policy import LMPolicy
+
+__all__ = ["OnlineRun"]
+
+
+class OnlineRun:
+    """Model, optimiser, envs, logger and resume state of an online run."""
+
+    def __init__(self, name: str, cfg, head_kwargs: dict):
+        cfg.validate()
+        self.name, self.cfg, self.head_kwargs = name, cfg, head_kwargs
+        self.out = Path(cfg.out)
+        if (self.out / "checkpoint").exists() and not cfg.resume:
+            raise ConfigError(f"--out {self.out} already holds a checkpoint; pass --resume or use a new --out")
+        if cfg.resume and not (self.out / "checkpoint").exists():
+            raise ConfigError(f"--resume: no checkpoint in {self.out}")
+        if not cfg.init and not cfg.data and not cfg.resume:
+            raise ConfigError(f"{name}: pass --init (a BC checkpoint) or --data (to build --model tiny's tokenizer)")
+        self.dist = init_distributed(cfg.device)
+        if self.dist.enabled:
+            raise ConfigError(f"{name}: multi-process training is supported for the offline algorithms only")
+        self.device = resolve_device(cfg.device)
+        seed_everything(cfg.seed)
+        self.env_id = canonical_env_id(cfg.env)
+        try:
+            self.envs = [lmrl_envs.make(self.env_id) for _ in range(cfg.rollout_batch)]
+        except Exception as e:
+            raise ConfigError(f"--env {cfg.env}: cannot make the environment ({e})") from None
+        self.episodes = load_episodes(cfg) if cfg.data else []
+        texts = [t for ep in self.episodes for t in ep.texts] or None
+        self.model, self.tok = setup_model(cfg, head_kwargs, texts, self.device)
+        self.opt, self.sched = make_optimizer(self.model, cfg)
+        self.round, self.elapsed, self.resumed = 0, 0.0, {}
+        if cfg.resume:
+            self.resumed = checkpoint.load_into(self.out, optimizer=self.opt, restore_rng=True, device=self.device)
+            self.sched.load_state_dict(self.resumed["scheduler"])
+            self.round, self.elapsed = self.resumed["round"], self.resumed["elapsed"]
+        self.t0 = time.time() - self.elapsed
+        self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, desc=name)
+
+    def collect(self) -> list[lmrl_envs.Episode]:
+        """Play this round's episodes with the current model, sampling."""
+        cfg = self.cfg
+        policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
+                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round)
+        self.model.eval()
+        eps = lmrl_envs.rollout(self.envs, policy, cfg.n_rollouts,
+                                seed=cfg.seed * 1_000_003 + self.round * cfg.n_rollouts)
+        self.model.train()
+        return eps
+
+    def save(self, extra: dict[str, torch.Tensor] | None = None) -> None:
+        self.elapsed = time.time() - self.t0
+        checkpoint.save(self.out, model=self.model, tokenizer=self.tok, optimizer=self.opt, extra=extra, state={
+            "algo": self.name, "env_id": self.env_id, "config": self.cfg.to_dict(), "head_kwargs": self.head_kwargs,
+            "step": self.round, "position": 0, "epoch": 0, "round": self.round, "elapsed": self.elapsed,
+            "scheduler": self.sched.state_dict()})
+
+    def out_of_time(self) -> bool:
+        return self.cfg.time_budget is not None and time.time() - self.t0 >= self.cfg.time_budget
+
+    def finish(self, summary: str) -> Path:
+        self.log.summary(f"{self.name}: {self.round} rounds in {time.time() - self.t0:.1f}s on {self.device}; "
+                         f"{summary}; checkpoint {self.out / 'checkpoint'}")
+        self.log.close()
+        return self.out / "checkpoint"

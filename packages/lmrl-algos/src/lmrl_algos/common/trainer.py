@@ -1,0 +1,243 @@
+"""The shared training machinery: data and model set-up, and the offline loop (bc, %bc, mc, ilql).
+
+An offline algorithm is a small `OfflineAlgorithm` subclass: which heads it needs, which episodes
+it keeps, its loss on a batch, and what it does after an optimiser step. Everything else (checks,
+tokenisation, data order, DDP, bf16, checkpoints, resume, logging) lives here once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import random
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from lmrl_algos import checkpoint
+from lmrl_algos.common.config import ConfigError, TrainConfig
+from lmrl_algos.common.distributed import init_distributed, resolve_device
+from lmrl_algos.common.logging import MetricsLogger
+from lmrl_algos.common.mdp import Segment, build_mdp, collate
+from lmrl_algos.models import LMWithHeads, load_model
+from lmrl_envs import DatasetError, Episode, read_episodes
+
+__all__ = ["OfflineAlgorithm", "batch_indices", "canonical_env_id", "load_episodes", "run_offline", "setup_model"]
+
+
+def canonical_env_id(env: str) -> str:
+    """``maze-fo`` -> ``maze-fo-v0`` via the registry; unregistered ids are kept as given."""
+    try:
+        from lmrl_envs import spec
+
+        return spec(env).id
+    except (KeyError, ValueError):
+        return env
+
+
+def load_episodes(cfg: TrainConfig) -> list[Episode]:
+    """Read --data and check it is non-empty and recorded on --env."""
+    if not cfg.data:
+        raise ConfigError("--data is required: a JSONL file of lmrl_envs.Episode records")
+    path = Path(cfg.data)
+    if not path.is_file():
+        raise ConfigError(f"--data {path}: no such file (generate one with `lmrl-data generate`)")
+    try:
+        episodes = list(read_episodes(path))
+    except DatasetError as e:
+        raise ConfigError(f"--data: {e}") from None
+    if not episodes:
+        raise ConfigError(f"--data {path}: the file holds no episodes")
+    env = canonical_env_id(cfg.env)
+    bad = {ep.env_id for ep in episodes} - {env}
+    if bad:
+        raise ConfigError(f"--data {path} holds episodes of {sorted(bad)} but --env is {env}; pass the matching --env")
+    return episodes
+
+
+def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] | None, device) -> tuple:
+    """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint or --model."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    env = canonical_env_id(cfg.env)
+    source = Path(cfg.out) / "checkpoint" if cfg.resume else (Path(cfg.init) if cfg.init else None)
+    if source is None:
+        lm, tok = load_model(cfg.model, texts, seed=cfg.seed)
+        return LMWithHeads(lm, **head_kwargs).to(device), tok
+    flag = "--resume" if cfg.resume else "--init"
+    try:
+        state = checkpoint.read_state(source)
+    except checkpoint.CheckpointError as e:
+        raise ConfigError(f"{flag}: {e}") from None
+    if state["env_id"] != env:
+        raise ConfigError(f"{flag} {source}: checkpoint is for {state['env_id']}, but --env is {env}")
+    ckpt = checkpoint.find_checkpoint(source)
+    tok = AutoTokenizer.from_pretrained(ckpt / "model")
+    lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
+    model = LMWithHeads(lm, **head_kwargs).to(device)
+    if (ckpt / "heads.safetensors").exists():
+        from safetensors.torch import load_file
+
+        heads = load_file(ckpt / "heads.safetensors", device=str(device))
+        own = model.head_state_dict()
+        same = {k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}
+        if cfg.resume and len(same) != len(own):
+            raise ConfigError(f"--resume: {ckpt} has a different head layout; use a new --out")
+        model.load_state_dict(same, strict=False)
+    return model, tok
+
+
+def batch_indices(n: int, seed: int, position: int, size: int) -> list[int]:
+    """`size` indices of a stream of per-epoch permutations of range(n), from stream `position`."""
+    out = []
+    while len(out) < size:
+        epoch, offset = divmod(position, n)
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 1_000_003 + epoch)).tolist()
+        take = perm[offset:offset + size - len(out)]
+        out += take
+        position += len(take)
+    return out
+
+
+class OfflineAlgorithm:
+    """Hooks of an offline algorithm; subclasses set `name`, `config_cls` and implement `loss`."""
+
+    name = "offline"
+    config_cls = TrainConfig
+
+    def head_kwargs(self, cfg) -> dict[str, Any]:
+        return {}
+
+    def select(self, episodes: list[Episode], cfg) -> list[Episode]:
+        return episodes
+
+    def setup(self, model: LMWithHeads, cfg) -> None:
+        """Called once the model exists (e.g. ILQL builds its target network)."""
+
+    def loss(self, model, batch: dict[str, torch.Tensor], cfg, denom: float) -> tuple[torch.Tensor, dict]:
+        raise NotImplementedError
+
+    def after_step(self, model: LMWithHeads, cfg) -> None:
+        """Called after each optimiser step (e.g. Polyak averaging)."""
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_extra_state(self, tensors: dict[str, torch.Tensor]) -> None:
+        pass
+
+
+def _autocast(device: torch.device, cfg: TrainConfig):
+    if device.type == "cuda" and cfg.bf16:
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def make_optimizer(model: torch.nn.Module, cfg: TrainConfig):
+    """AdamW (0.9, 0.95, eps 1e-8) with linear warm-up then a constant learning rate."""
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=cfg.weight_decay)
+    warm = cfg.warmup_steps
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    return opt, sched
+
+
+def quiet_transformers() -> None:
+    """No per-save progress bars from transformers."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+def seed_everything(seed: int) -> None:
+    quiet_transformers()
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
+    """Train `algo` on --data; returns the checkpoint directory."""
+    cfg.validate()
+    out = Path(cfg.out)
+    if (out / "checkpoint").exists() and not cfg.resume:
+        raise ConfigError(f"--out {out} already holds a checkpoint; pass --resume to continue it or use a new --out")
+    if cfg.resume and not (out / "checkpoint").exists():
+        raise ConfigError(f"--resume: no checkpoint in {out}")
+    dist = init_distributed(cfg.device)
+    device = resolve_device(cfg.device, dist)
+    seed_everything(cfg.seed)
+    episodes = algo.select(load_episodes(cfg), cfg)
+    if not episodes:
+        raise ConfigError(f"{algo.name}: no episodes left after filtering; check the data or the filter flags")
+    texts = [t for ep in episodes for t in ep.texts]
+    model, tok = setup_model(cfg, algo.head_kwargs(cfg), texts, device)
+    segments = build_mdp(episodes, tok, gamma=cfg.gamma, max_length=min(cfg.max_length, model.lm.config.n_positions
+                                                                          if hasattr(model.lm.config, "n_positions")
+                                                                          else cfg.max_length))
+    algo.setup(model, cfg)
+    opt, sched = make_optimizer(model, cfg)
+    step, position, elapsed = 0, 0, 0.0
+    if cfg.resume:
+        state = checkpoint.load_into(out, optimizer=opt, restore_rng=True, device=device)
+        sched.load_state_dict(state["scheduler"])
+        step, position, elapsed = state["step"], state["position"], state["elapsed"]
+        algo.load_extra_state(state.get("extra", {}))
+    train_model = model
+    if dist.enabled:
+        train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+    env = canonical_env_id(cfg.env)
+
+    def save():
+        if dist.is_main:
+            checkpoint.save(out, model=model, tokenizer=tok, optimizer=opt, extra=algo.extra_state(), state={
+                "algo": algo.name, "env_id": env, "config": cfg.to_dict(), "head_kwargs": algo.head_kwargs(cfg),
+                "step": step, "position": position, "epoch": position // len(segments), "round": 0,
+                "elapsed": elapsed, "scheduler": sched.state_dict()})
+        if dist.enabled:
+            torch.distributed.barrier()
+
+    log = MetricsLogger(out, total=cfg.steps, initial=step, enabled=dist.is_main, desc=algo.name)
+    tokens, t_log, losses = 0, time.time(), []
+    t0 = time.time() - elapsed
+    model.train()
+    while step < cfg.steps:
+        idx = batch_indices(len(segments), cfg.seed, position, cfg.batch_size)
+        position += cfg.batch_size
+        chosen: list[Segment] = [segments[i] for i in idx]
+        denom = max(1.0, float(sum(sum(s.action_mask[1:]) for s in chosen))) / dist.world
+        local = chosen[dist.rank::dist.world]
+        batch = {k: v.to(device) for k, v in collate(local, tok.pad_token_id).items()}
+        with _autocast(device, cfg):
+            loss, metrics = algo.loss(train_model, batch, cfg, denom)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip:
+            metrics["charts/grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
+        opt.step()
+        sched.step()
+        algo.after_step(model, cfg)
+        step += 1
+        tokens += int(batch["attention_mask"].sum()) * dist.world
+        losses.append(loss.item())
+        elapsed = time.time() - t0
+        log.advance()
+        if step % cfg.log_every == 0 or step == cfg.steps:
+            now = time.time()
+            metrics.update({"losses/total": loss.item(), "charts/lr": sched.get_last_lr()[0],
+                            "charts/tokens_per_s": tokens / max(now - t_log, 1e-9), "charts/epoch": position / len(segments)})
+            log.log(step, metrics)
+            tokens, t_log = 0, now
+        out_of_time = cfg.time_budget is not None and elapsed >= cfg.time_budget
+        if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
+            save()
+        if out_of_time:
+            break
+    if step % cfg.save_every != 0 and step != cfg.steps:
+        save()
+    recent = losses[-cfg.log_every:] or [math.nan]
+    log.summary(f"{algo.name}: {step} steps in {elapsed:.1f}s on {device} ({len(episodes)} episodes, "
+                f"{len(segments)} segments), final loss {sum(recent) / len(recent):.4f}, checkpoint {out / 'checkpoint'}")
+    log.close()
+    return out / "checkpoint"

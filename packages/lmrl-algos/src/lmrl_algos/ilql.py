@@ -1,0 +1,145 @@
+"""ILQL: twin Q heads and a V head on one trunk, Polyak target network, expectile value loss.
+
+For an action token t (prediction frame), with y = r_t + gamma * V(next action token) (detached;
+"next" skips observation tokens and crosses into the next chain segment, 0 at the episode end):
+
+    L = 0.5 (Q1 - y)^2 + 0.5 (Q2 - y)^2                           (Bellman)
+      + |tau - 1[u < 0]| u^2,   u = min(Q1_target, Q2_target) - V   (expectile regression of V)
+      + cql_weight * (CE(Q1 logits, a) + CE(Q2 logits, a))            (CQL-style regulariser)
+      + bc_weight * CE(LM logits, a)                                  (keeps the LM head pi_beta)
+
+summed over action tokens and divided by their number. The target network (trunk + Q heads) follows
+the online one by Polyak averaging after every step. Decoding: ``LM logits + beta (min(Q1, Q2) - V)``.
+
+Example:
+    >>> import torch
+    >>> z = torch.zeros(1, 1, 2)
+    >>> loss, parts = ilql_loss(z, z, z, z, torch.tensor([[0.0]]), torch.tensor([[0.0]]), torch.tensor([[0]]),
+    ...     torch.tensor([[1.0]]), torch.tensor([[1.0]]), gamma=0.9, tau=0.7, cql_weight=0.0, denom=1.0)
+    >>> loss.item()                              # 0.5 * 1 + 0.5 * 1 (Bellman) + 0 (expectile)
+    1.0
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import torch
+
+from lmrl_algos.bc import bc_loss
+from lmrl_algos.common.config import ConfigError, TrainConfig
+from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
+from lmrl_algos.mc import gather
+
+__all__ = ["ILQL", "ILQLConfig", "expectile_loss", "ilql_loss", "next_values", "train"]
+
+
+@dataclass(frozen=True)
+class ILQLConfig(TrainConfig):
+    """ILQL (reference maze script: lr 1e-4, tau 0.95 / table 0.99?, cql 0-0.5, gamma 0.99, beta 8-16)."""
+
+    beta: float = 8.0
+    """Decoding weight of (min Q - V) added to the LM logits."""
+    tau: float = 0.7
+    """Expectile of the V regression (0.5 = mean; towards 1 = max over data actions)."""
+    cql_weight: float = 0.0
+    """Weight of the cross-entropy on both Q heads' logits."""
+    bc_weight: float = 1.0
+    """Weight of the BC cross-entropy that keeps the shared LM head a behaviour policy."""
+    polyak: float = 0.005
+    """Target network update: target <- (1 - polyak) target + polyak online, every step."""
+    mlp_heads: bool = True
+    """Q/V heads are 2-layer MLPs instead of Linear layers."""
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < self.tau < 1:
+            raise ConfigError(f"--tau must be in (0, 1), got {self.tau}")
+        if not 0 < self.polyak <= 1:
+            raise ConfigError(f"--polyak must be in (0, 1], got {self.polyak}")
+        for name in ("beta", "cql_weight", "bc_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
+
+
+def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
+    """``|tau - 1[u < 0]| * u^2`` elementwise."""
+    return torch.where(u < 0, 1 - tau, tau) * u**2
+
+
+def next_values(v: torch.Tensor, next_idx: torch.Tensor, boot: torch.Tensor, has_next: torch.Tensor) -> torch.Tensor:
+    """V of the next action token for each position: ``v[b, next_idx]``, or the next segment's
+    bootstrap value `boot[b]` where next_idx < 0 (0 if the segment ends its episode)."""
+    inside = v.gather(1, next_idx.clamp(min=0))
+    tail = torch.where(has_next, boot, torch.zeros_like(boot)).unsqueeze(1).expand_as(v)
+    return torch.where(next_idx >= 0, inside, tail)
+
+
+def ilql_loss(q1_logits, q2_logits, tq1_logits, tq2_logits, v, v_next, targets, rewards, mask, *,
+              gamma, tau, cql_weight, denom):
+    """ILQL loss (without the BC term) on prediction-frame tensors; returns ``(loss, parts)``."""
+    q1, q2 = gather(q1_logits, targets), gather(q2_logits, targets)
+    with torch.no_grad():
+        y = rewards + gamma * v_next.float()
+        tq = torch.minimum(gather(tq1_logits, targets), gather(tq2_logits, targets))
+    v = v.float()
+    q_loss = ((0.5 * (q1 - y) ** 2 + 0.5 * (q2 - y) ** 2) * mask).sum() / denom
+    v_loss = (expectile_loss(tq - v, tau) * mask).sum() / denom
+    cql = bc_loss(q1_logits, targets, mask, denom) + bc_loss(q2_logits, targets, mask, denom)
+    loss = q_loss + v_loss + cql_weight * cql
+    n = mask.sum().clamp(min=1)
+    return loss, {"losses/q": q_loss.item(), "losses/v": v_loss.item(), "losses/cql": cql.item(),
+                  "values/q_mean": float((q1.detach() * mask).sum() / n), "values/v_mean": float((v.detach() * mask).sum() / n)}
+
+
+class ILQL(OfflineAlgorithm):
+    name = "ilql"
+    config_cls = ILQLConfig
+
+    def __init__(self):
+        self.target = None
+
+    def head_kwargs(self, cfg):
+        return {"n_q": 2, "v_head": True, "mlp": cfg.mlp_heads}
+
+    def setup(self, model, cfg):
+        self.target = copy.deepcopy(model).requires_grad_(False).eval()
+
+    def loss(self, model, batch, cfg, denom):
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        with torch.no_grad():
+            tout = self.target(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+            boot = torch.zeros(batch["input_ids"].shape[0], device=batch["input_ids"].device)
+            if batch["has_next"].any():  # V at the last prefix token of each next segment
+                unwrapped = getattr(model, "module", model)
+                nv = unwrapped(input_ids=batch["next_ids"], attention_mask=batch["next_mask"])["v"].float()
+                last = (batch["next_mask"].sum(1) - 1).clamp(min=0)
+                boot = nv.gather(1, last.unsqueeze(1)).squeeze(1)
+            v_all = out["v"].detach().float()
+            v_next = next_values(v_all[:, :-1], batch["next_idx"], boot, batch["has_next"])
+        loss, parts = ilql_loss(out["q"][0][:, :-1], out["q"][1][:, :-1], tout["q"][0][:, :-1], tout["q"][1][:, :-1],
+                                out["v"][:, :-1], v_next, batch["targets"], batch["rewards"], batch["mask"],
+                                gamma=cfg.gamma, tau=cfg.tau, cql_weight=cfg.cql_weight, denom=denom)
+        if cfg.bc_weight:
+            bc = bc_loss(out["logits"][:, :-1], batch["targets"], batch["mask"], denom)
+            loss = loss + cfg.bc_weight * bc
+            parts["losses/bc"] = bc.item()
+        return loss, parts
+
+    @torch.no_grad()
+    def after_step(self, model, cfg):
+        for t, p in zip(self.target.parameters(), model.parameters(), strict=True):
+            t.mul_(1 - cfg.polyak).add_(p.detach(), alpha=cfg.polyak)
+
+    def extra_state(self):
+        return {"target." + k: v for k, v in self.target.state_dict().items()} if self.target is not None else {}
+
+    def load_extra_state(self, tensors):
+        if tensors:
+            self.target.load_state_dict({k.removeprefix("target."): v for k, v in tensors.items()})
+
+
+def train(config: ILQLConfig):
+    """Train ILQL; returns the checkpoint directory."""
+    return run_offline(ILQL(), config)

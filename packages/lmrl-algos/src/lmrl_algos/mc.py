@@ -1,0 +1,84 @@
+"""MC Returns: a vocabulary-sized Q head on the shared trunk regressed onto discounted returns-to-go.
+
+Loss per action token (divided by the number of action tokens):
+``0.5 (Q(s, a) - G)^2 + cql_weight * CE(Q logits, a) + bc_weight * CE(LM logits, a)``, where G is the
+discounted return-to-go over action tokens (`common.mdp`). Decoding: ``LM logits + beta * Q``.
+
+The reference keeps a frozen copy of the BC model for the ``pi_beta`` logits; here the LM head of
+the same trunk stays a BC policy through the ``bc_weight`` term (one model, one forward pass when
+decoding). With --init from a BC run the LM head starts as that BC policy.
+
+Example:
+    >>> import torch
+    >>> q = torch.zeros(1, 1, 2); q[0, 0, 1] = 1.0         # Q(s, a=1) = 1, return 3
+    >>> loss, parts = mc_loss(q, torch.zeros(1, 1, 2), torch.tensor([[1]]), torch.tensor([[1.0]]),
+    ...                       torch.tensor([[3.0]]), denom=1.0, cql_weight=0.0, bc_weight=0.0)
+    >>> loss.item()
+    2.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from lmrl_algos.bc import bc_loss
+from lmrl_algos.common.config import ConfigError, TrainConfig
+from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
+
+__all__ = ["MC", "MCConfig", "gather", "mc_loss", "train"]
+
+
+@dataclass(frozen=True)
+class MCConfig(TrainConfig):
+    """MC Returns (reference maze: lr 1e-4, batch 128, beta 8-16, gamma 0.99, cql 0-0.5)."""
+
+    beta: float = 8.0
+    """Decoding weight of Q added to the LM logits (saved with the checkpoint for `load_policy`)."""
+    cql_weight: float = 0.0
+    """Weight of the CQL-style cross-entropy on the Q logits (logsumexp Q - Q(a))."""
+    bc_weight: float = 1.0
+    """Weight of the BC cross-entropy that keeps the shared LM head a behaviour policy."""
+    mlp_heads: bool = True
+    """Q head is a 2-layer MLP (n_embd -> n_embd -> vocab, ReLU) instead of a Linear."""
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("beta", "cql_weight", "bc_weight"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
+
+
+def gather(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``logits[b, t, targets[b, t]]`` as (B, T) floats."""
+    return logits.float().gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+
+
+def mc_loss(q_logits, lm_logits, targets, mask, returns, *, denom, cql_weight, bc_weight):
+    """MC Returns loss on prediction-frame tensors (B, T[, V]); returns ``(loss, parts)``."""
+    q = gather(q_logits, targets)
+    mse = (0.5 * (q - returns) ** 2 * mask).sum() / denom
+    cql = bc_loss(q_logits, targets, mask, denom)
+    bc = bc_loss(lm_logits, targets, mask, denom) if bc_weight else torch.zeros((), device=q.device)
+    loss = mse + cql_weight * cql + bc_weight * bc
+    return loss, {"losses/q": mse.item(), "losses/cql": cql.item(), "losses/bc": bc.item(),
+                  "values/q_mean": float((q.detach() * mask).sum() / mask.sum().clamp(min=1))}
+
+
+class MC(OfflineAlgorithm):
+    name = "mc"
+    config_cls = MCConfig
+
+    def head_kwargs(self, cfg):
+        return {"n_q": 1, "mlp": cfg.mlp_heads}
+
+    def loss(self, model, batch, cfg, denom):
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        return mc_loss(out["q"][0][:, :-1], out["logits"][:, :-1], batch["targets"], batch["mask"], batch["returns"],
+                       denom=denom, cql_weight=cfg.cql_weight, bc_weight=cfg.bc_weight)
+
+
+def train(config: MCConfig):
+    """Train MC Returns; returns the checkpoint directory."""
+    return run_offline(MC(), config)

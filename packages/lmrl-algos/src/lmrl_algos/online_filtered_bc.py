@@ -1,0 +1,82 @@
+"""Online %BC: rounds of rollouts in the real env, keep the best fraction, BC on them.
+
+Example:
+    $ lmrl-algos train online_filtered_bc --env maze-fo-v0 --init runs/bc --out runs/obc --steps 20
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from lmrl_algos.bc import bc_loss
+from lmrl_algos.common.config import ConfigError, TrainConfig
+from lmrl_algos.common.mdp import build_mdp, collate
+from lmrl_algos.common.online import OnlineRun
+from lmrl_algos.common.trainer import batch_indices
+from lmrl_algos.filtered_bc import select_episodes
+
+__all__ = ["OnlineFilteredBCConfig", "train"]
+
+
+@dataclass(frozen=True)
+class OnlineFilteredBCConfig(TrainConfig):
+    """Online %BC (reference: 128 rollouts per round, keep top 30 %, lr 1e-4, batch 128, 100 rounds)."""
+
+    n_rollouts: int = 128
+    """Episodes collected per round."""
+    rollout_batch: int = 32
+    """Environments stepped together during rollouts."""
+    max_new_tokens: int = 32
+    """Per-turn token budget when generating actions."""
+    keep_fraction: float = 0.3
+    """Keep this fraction of each round's episodes, by return."""
+    success_only: bool = False
+    """Keep only successful episodes instead (reference: endgames)."""
+    bc_steps: int = 8
+    """BC optimiser steps on the kept episodes per round."""
+
+    def validate(self) -> None:
+        super().validate()
+        if not 0 < self.keep_fraction <= 1:
+            raise ConfigError(f"--keep-fraction must be in (0, 1], got {self.keep_fraction}")
+        for name in ("n_rollouts", "rollout_batch", "max_new_tokens", "bc_steps"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+
+
+def train(cfg: OnlineFilteredBCConfig):
+    """Train online %BC; returns the checkpoint directory."""
+    run = OnlineRun("online_filtered_bc", cfg, {})
+    metrics: dict = {}
+    while run.round < cfg.steps and not run.out_of_time():
+        episodes = run.collect()
+        kept = select_episodes(episodes, top_fraction=cfg.keep_fraction, success_only=cfg.success_only)
+        returns = [ep.total_return for ep in episodes]
+        metrics = {"charts/return": sum(returns) / len(returns), "charts/kept": len(kept),
+                   "charts/success": sum(ep.success for ep in episodes) / len(episodes)}
+        if kept:
+            segments = build_mdp(kept, run.tok, gamma=cfg.gamma, max_length=cfg.max_length)
+            for s in range(cfg.bc_steps):
+                chosen = [segments[i] for i in batch_indices(len(segments), cfg.seed + run.round, s * cfg.batch_size,
+                                                             cfg.batch_size)]
+                batch = {k: v.to(run.device) for k, v in collate(chosen, run.tok.pad_token_id).items()}
+                denom = max(1.0, float(batch["mask"].sum()))
+                out = run.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+                loss = bc_loss(out["logits"][:, :-1], batch["targets"], batch["mask"], denom)
+                run.opt.zero_grad(set_to_none=True)
+                loss.backward()
+                if cfg.grad_clip:
+                    torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip)
+                run.opt.step()
+                run.sched.step()
+            metrics["losses/bc"] = loss.item()
+        run.round += 1
+        run.log.log(run.round, metrics)
+        run.log.advance()
+        if run.round % cfg.save_every == 0 or run.round == cfg.steps:
+            run.save()
+    if run.round % cfg.save_every != 0 and run.round != cfg.steps:
+        run.save()
+    return run.finish(f"last round return {metrics.get('charts/return', float('nan')):.3f}")

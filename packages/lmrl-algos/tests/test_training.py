@@ -1,0 +1,100 @@
+"""Every algorithm trains (a few steps, tiny model, CPU); checkpoints, policies and CLI errors."""
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import lmrl_envs
+from lmrl_algos import load_policy, make_config, train
+from lmrl_algos.cli import main
+from lmrl_algos.common.config import field_docs
+
+FAST = {"steps": 3, "batch_size": 4, "log_every": 1, "max_length": 128, "device": "cpu"}
+ONLINE = {"steps": 1, "batch_size": 8, "n_rollouts": 4, "rollout_batch": 4, "max_new_tokens": 6, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def bc_run(toy_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "bc"
+    train(make_config("bc", env="toy-count-v0", data=str(toy_data), out=str(out), lr=1e-3, **FAST))
+    return out
+
+
+@pytest.mark.parametrize("algo", ["filtered_bc", "mc", "ilql"])
+def test_offline_algorithms_train_from_bc(algo, toy_data, bc_run, tmp_path):
+    ckpt = train(make_config(algo, env="toy-count-v0", data=str(toy_data), out=str(tmp_path), init=str(bc_run), **FAST))
+    state = json.loads((ckpt / "state.json").read_text())
+    assert (state["algo"], state["step"], state["env_id"]) == (algo, 3, "toy-count-v0")
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    assert all(torch.isfinite(torch.tensor(r["losses/total"])) for r in rows)
+
+
+@pytest.mark.parametrize("algo", ["ppo", "online_filtered_bc"])
+def test_online_algorithms_run_a_round(algo, bc_run, tmp_path):
+    ckpt = train(make_config(algo, env="toy-count-v0", out=str(tmp_path), init=str(bc_run), **ONLINE))
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert json.loads((ckpt / "state.json").read_text())["round"] == 1
+    assert -4.0 <= rows[-1]["charts/return"] <= 1.0
+
+
+@pytest.mark.parametrize("algo", ["bc", "ilql"])
+def test_maze_smoke(algo, maze_data, tmp_path):
+    train(make_config(algo, env="maze-fo", data=str(maze_data), out=str(tmp_path), **FAST))
+    policy = load_policy(tmp_path, "cpu", env_id="maze-fo", greedy=True, max_new_tokens=4)
+    eps = lmrl_envs.rollout([lmrl_envs.make("maze-fo") for _ in range(2)], policy, 2, seed=0)
+    assert len(eps) == 2 and all(ep.env_id == "maze-fo-v0" for ep in eps)
+
+
+def test_checkpoint_round_trip_and_from_pretrained(bc_run):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    ckpt = bc_run / "checkpoint"
+    lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
+    tok = AutoTokenizer.from_pretrained(ckpt / "model")
+    assert tok.encode("\n", add_special_tokens=False) == [tok.convert_tokens_to_ids("Ċ")]
+    saved = load_file(ckpt / "model" / "model.safetensors")
+    for k, v in saved.items():
+        assert torch.equal(lm.state_dict()[k], v), k
+    p1 = load_policy(bc_run, "cpu", greedy=False, seed=3)
+    p2 = load_policy(bc_run, "cpu", greedy=False, seed=3)
+    hist = [(lmrl_envs.Text("Count:\n", False),)] * 3
+    assert p1.act(hist, [0, 1, 2]) == p2.act(hist, [0, 1, 2])
+    with pytest.raises(ValueError, match="maze-fo-v0"):
+        load_policy(bc_run, "cpu", env_id="maze-fo")
+
+
+def test_rerank_picks_a_legal_action(bc_run):
+    env = lmrl_envs.make("toy-count-v0")
+    policy = load_policy(bc_run, "cpu", greedy=True, rerank=True, candidates=lambda slot: env.valid_actions())
+    env.reset(seed=0)
+    assert policy.act([env.history], [0])[0] in ("up\n", "down\n")
+
+
+def test_cli_errors(toy_data, bc_run, tmp_path, capsys):
+    base = ["train", "bc", "--env", "toy-count-v0", "--out", str(tmp_path / "o"), "--steps", "1"]
+    cases = [
+        (["--data", str(tmp_path / "missing.jsonl")], "no such file"),
+        (["--data", str(toy_data), "--env", "maze-fo-v0"], "but --env is maze-fo-v0"),
+        (["--data", str(toy_data), "--model", str(tmp_path / "nope")], "--model tiny"),
+        (["--data", str(toy_data), "--lr", "-1"], "--lr must be > 0"),
+        (["--data", str(toy_data), "--init", str(tmp_path)], "state.json missing"),
+    ]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"format": "lmrl-episode/1"}\n')
+    cases.append((["--data", str(bad)], "bad.jsonl:1"))
+    for extra, msg in cases:
+        assert main(base + extra) == 2
+        assert msg in capsys.readouterr().err
+    assert main(["train", "mc", "--env", "maze-fo-v0", "--data", str(toy_data), "--out", str(tmp_path / "x")]) == 2
+
+
+def test_help_documents_every_flag(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "ilql", "--help"])
+    text = capsys.readouterr().out
+    for name in field_docs(type(make_config("ilql"))):
+        assert "--" + name.replace("_", "-") in text
+    assert "Expectile of the V regression" in text
