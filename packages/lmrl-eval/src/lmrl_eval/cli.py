@@ -50,7 +50,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
     cfg = BenchmarkConfig(out=args.out, envs=tuple(args.envs) if args.envs else None,
                           algos=tuple(args.algos) if args.algos else None, budget=args.budget,
-                          seeds=tuple(args.seeds), device=args.device, force=args.force)
+                          seeds=tuple(args.seeds), device=args.device, model=args.model, force=args.force,
+                          workers=args.workers)
     report = run_benchmark(cfg, command=" ".join(["lmrl-eval", *sys.argv[1:]]))
     print(report)
     return 0
@@ -88,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
                         "hours on a CPU; paper: the paper's sizes and steps, for GPUs")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2 (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
+    p.add_argument("--model", default="tiny",
+                   help="tiny (offline GPT-2-style model built per task, the default) or a local HF causal LM directory")
+    p.add_argument("--workers", type=int, default=1, help="processes generating datasets (default 1)")
     p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
     p.set_defaults(fn=_cmd_benchmark)
 

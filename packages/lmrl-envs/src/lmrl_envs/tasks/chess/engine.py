@@ -183,6 +183,10 @@ class EngineFailedError(RuntimeError):
     """The engine failed twice in a row on the same call (after one restart)."""
 
 
+START_TIMEOUT = 60.0
+"""Seconds the engine process may take to start and answer the UCI handshake."""
+
+
 class StockfishOpponent:
     """A Stockfish process playing moves for one env.
 
@@ -227,7 +231,9 @@ class StockfishOpponent:
         return None if engine is None else engine.transport.get_pid()
 
     def _start(self) -> chess.engine.SimpleEngine:
-        engine = chess.engine.SimpleEngine.popen_uci(self.path, timeout=self.call_timeout)
+        # Starting (exec + UCI handshake) gets its own, longer limit: on a loaded machine it can take
+        # seconds, and a short per-move `call_timeout` must not turn a slow start into a failure.
+        engine = chess.engine.SimpleEngine.popen_uci(self.path, timeout=max(self.call_timeout, START_TIMEOUT))
         try:
             engine.configure(self._options(engine))
         except Exception:

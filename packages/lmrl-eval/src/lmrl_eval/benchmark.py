@@ -1,0 +1,361 @@
+"""`lmrl-eval benchmark`: the main job. Data -> BC -> the other methods -> evaluation -> score table.
+
+For every task, algorithm and seed the pipeline runs these stages, each writing its own output
+under ``OUT`` and skipped when that output already exists (so an interrupted benchmark resumes by
+running the same command again; ``--force`` redoes everything):
+
+1. ``OUT/data/<task>/``: the task's dataset from `lmrl_data.generate` (``train.jsonl``,
+   ``eval.jsonl``, ``manifest.json``); one dataset per task, shared by every algorithm and seed
+   (resumes shard by shard).
+2. ``OUT/<task>/bc/seed<S>/``: BC from the model (``tiny`` by default) on ``train.jsonl``.
+3. ``OUT/<task>/<algo>/seed<S>/`` for the other methods. As in the paper, MC Returns, ILQL, PPO
+   and online %BC start from the BC checkpoint of the same seed; %BC trains from the model on
+   the filtered data. A killed training run continues from its last checkpoint (``--resume``).
+4. ``.../eval.json``: the policy evaluated with the task's protocol (`lmrl_eval.evaluate`).
+5. ``OUT/results.json`` (every finished run), ``OUT/report.md`` and the PNG plots.
+
+Budgets (`BUDGETS`) fix the dataset sizes, training steps and evaluation episodes; they are step
+counts, not time limits, so the same command and seed give the same numbers on any machine.
+
+Example:
+    >>> from lmrl_eval.benchmark import BUDGETS, plan
+    >>> [s.algo for s in plan(BUDGETS["quick"], ["maze-fo"], ["bc", "ilql"], [0])]
+    ['bc', 'ilql']
+    >>> BUDGETS["quick"].envs
+    ('maze-fo',)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lmrl_envs
+from lmrl_eval.normalize import task_name
+
+__all__ = ["ALGOS", "BUDGETS", "BenchmarkConfig", "Budget", "Stage", "plan", "run_benchmark"]
+
+ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
+"""The six methods, in the order they run (BC first: the others may start from it)."""
+
+FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc"}
+"""Methods that start from the BC checkpoint of the same task and seed (paper, App. D)."""
+
+ALL_ENVS = ("maze-fo", "maze-po", "text-nav-fo", "text-nav-po", "wordle", "chess", "endgames",
+            "twenty-questions", "guess-my-city", "car-dealer")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much of everything a budget runs.
+
+    Attributes:
+        name: ``quick``, ``standard`` or ``paper``.
+        envs: the tasks run when ``--envs`` is not given.
+        data: episodes per task's dataset (None: the paper's size, `lmrl_data` recipe default).
+        train: per algorithm, training flags (`lmrl_algos.make_config` values) on top of the task's
+            preset; ``train_task`` overrides them per task.
+        eval: evaluation episodes per task (None: the paper's protocol count).
+        decode: per task, keyword arguments of the evaluated policy (e.g. re-ranking legal actions).
+    """
+
+    name: str
+    envs: tuple[str, ...]
+    data: dict[str, int | None]
+    train: dict[str, dict[str, Any]]
+    eval: dict[str, int | None]
+    train_task: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    decode: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def train_values(self, task: str, algo: str) -> dict[str, Any]:
+        return {**self.train.get(algo, {}), **self.train_task.get(task, {}).get(algo, {})}
+
+
+_EVAL_DECODE = {"greedy": True}
+"""Every benchmark policy is evaluated greedily (argmax), as the paper's evaluation scripts."""
+
+_QUICK_TRAIN = {
+    "bc": {"steps": 600, "batch_size": 32},
+    "filtered-bc": {"steps": 400, "batch_size": 32},
+    "mc": {"steps": 300, "batch_size": 32},
+    "ilql": {"steps": 300, "batch_size": 32},
+    "ppo": {"steps": 4, "n_rollouts": 64, "rollout_batch": 32},
+    "online-filtered-bc": {"steps": 4, "n_rollouts": 64, "rollout_batch": 32},
+}
+
+BUDGETS: dict[str, Budget] = {
+    "quick": Budget(
+        name="quick",
+        envs=("maze-fo",),
+        data={"maze-fo": None, "maze-po": None},
+        train=_QUICK_TRAIN,
+        eval={"maze-fo": 200, "maze-po": 200},
+    ),
+    "standard": Budget(
+        name="standard",
+        envs=ALL_ENVS,
+        data={"maze-fo": None, "maze-po": None, "text-nav-fo": None, "text-nav-po": None, "wordle": 50_000,
+              "chess": 300, "endgames": 2_000, "twenty-questions": 20_000, "guess-my-city": 20_000,
+              "car-dealer": None},
+        train={
+            "bc": {"steps": 2_000, "batch_size": 32},
+            "filtered-bc": {"steps": 1_500, "batch_size": 32},
+            "mc": {"steps": 1_000, "batch_size": 32},
+            "ilql": {"steps": 1_000, "batch_size": 32},
+            "ppo": {"steps": 10, "n_rollouts": 128, "rollout_batch": 64},
+            "online-filtered-bc": {"steps": 10, "n_rollouts": 128, "rollout_batch": 64},
+        },
+        eval={"maze-fo": None, "maze-po": None, "wordle": 1_000, "chess": 100, "endgames": None,
+              "text-nav-fo": 256, "text-nav-po": 256, "twenty-questions": 256, "guess-my-city": 256,
+              "car-dealer": 256},
+    ),
+    "paper": Budget(
+        name="paper",
+        envs=ALL_ENVS,
+        data={e: None for e in ALL_ENVS},
+        train={
+            "bc": {"steps": 20_000, "batch_size": 128},
+            "filtered-bc": {"steps": 10_000, "batch_size": 128},
+            "mc": {"steps": 20_000, "batch_size": 128},
+            "ilql": {"steps": 20_000, "batch_size": 128},
+            "ppo": {"steps": 100, "n_rollouts": 512, "rollout_batch": 128},
+            "online-filtered-bc": {"steps": 100, "n_rollouts": 128, "rollout_batch": 128},
+        },
+        eval={e: None for e in ALL_ENVS},
+    ),
+}
+"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 15 minutes on 2 CPU cores.
+``standard``: every task with capped dataset sizes, hours on a CPU. ``paper``: the paper's dataset sizes
+and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
+
+
+@dataclass(frozen=True)
+class BenchmarkConfig:
+    """What `run_benchmark` runs (the CLI flags of ``lmrl-eval benchmark``)."""
+
+    out: str
+    """Output directory; re-running with the same directory resumes."""
+    envs: tuple[str, ...] | None = None
+    """Tasks (None: the budget's)."""
+    algos: tuple[str, ...] | None = None
+    """Methods, from `ALGOS` (None: all six). ``filtered_bc`` spellings are accepted."""
+    budget: str = "quick"
+    """``quick``, ``standard`` or ``paper`` (see `BUDGETS`)."""
+    seeds: tuple[int, ...] = (0,)
+    """Training and evaluation seeds; each (task, method) runs once per seed."""
+    device: str = "auto"
+    """``auto``, ``cpu`` or ``cuda`` for training and evaluation."""
+    model: str = "tiny"
+    """``tiny`` (the offline default) or a local Hugging Face causal LM directory."""
+    force: bool = False
+    """Redo every stage even if its output exists."""
+    workers: int = 1
+    """Processes generating datasets (the bytes do not depend on it)."""
+    progress: bool = True
+    """Progress bars and stage lines on stderr."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One (task, method, seed) run of the plan."""
+
+    env: str
+    algo: str
+    seed: int
+
+    def dir(self, out: Path) -> Path:
+        return out / task_name(self.env) / self.algo / f"seed{self.seed}"
+
+
+def _algo_name(name: str) -> str:
+    algo = name.strip().lower().replace("_", "-")
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algorithm {name!r}; choose from {', '.join(ALGOS)}")
+    return algo
+
+
+def _env_name(name: str) -> str:
+    try:
+        return task_name(lmrl_envs.spec(name).id)
+    except KeyError as e:
+        raise ValueError(f"unknown task {name!r}: {e.args[0] if e.args else e}") from None
+
+
+def plan(budget: Budget, envs: Sequence[str], algos: Sequence[str], seeds: Sequence[int]) -> list[Stage]:
+    """The runs in execution order: per task and seed, BC before the methods that start from it."""
+    order = [a for a in ALGOS if a in set(algos)]
+    return [Stage(env, algo, seed) for env in envs for seed in seeds for algo in order]
+
+
+def _log(cfg: BenchmarkConfig, msg: str) -> None:
+    if cfg.progress:
+        print(f"[benchmark] {msg}", flush=True)
+
+
+def _atomic_json(path: Path, obj: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+def machine_summary(device: str) -> dict[str, Any]:
+    """CPU model, cores, Python and torch versions, device: the ``machine`` field of results.json."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "device": device}
+    try:
+        import torch
+
+        info["torch"] = torch.__version__
+        if device != "cpu" and torch.cuda.is_available():
+            info["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    where = info.get("gpu") or f"{info['cores']}-core CPU"
+    info["summary"] = f"{info['cpu']} ({where}), Python {info['python']}, torch {info.get('torch', '-')}"
+    return info
+
+
+def _dataset(cfg: BenchmarkConfig, budget: Budget, env: str, out: Path) -> Path:
+    from lmrl_data.generate import GenerateConfig, generate
+
+    path = out / "data" / env
+    manifest = path / "manifest.json"
+    if manifest.exists() and not cfg.force:
+        return path
+    _log(cfg, f"{env}: generating the dataset ({budget.data.get(env) or 'full size'} episodes) -> {path}")
+    if cfg.force and path.exists():
+        import shutil
+
+        shutil.rmtree(path)
+    generate(GenerateConfig(env, str(path), episodes=budget.data.get(env), seed=0, workers=cfg.workers,
+                            progress=cfg.progress))
+    return path
+
+
+def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: Path) -> dict[str, Any]:
+    """Train one stage (or resume it); returns its ``train.json`` record."""
+    from lmrl_algos import make_config, train
+
+    run = stage.dir(out)
+    record_path = run / "train.json"
+    if record_path.exists() and not cfg.force:
+        return json.loads(record_path.read_text())
+    if cfg.force and run.exists():
+        import shutil
+
+        shutil.rmtree(run)
+    values = budget.train_values(stage.env, stage.algo)
+    init = None
+    if stage.algo in FROM_BC:
+        init = Stage(stage.env, "bc", stage.seed).dir(out)
+        if not (init / "train.json").exists():
+            raise FileNotFoundError(f"{stage.algo} starts from BC, but {init} has no finished BC run; "
+                                    f"include bc in --algos (it runs first)")
+    resume = (run / "checkpoint").exists()
+    _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: {'resuming' if resume else 'training'} "
+              f"({', '.join(f'{k}={v}' for k, v in values.items())}) -> {run}")
+    config = make_config(stage.algo.replace("-", "_"), preset=stage.env, env=stage.env, data=str(data / "train.jsonl"),
+                         out=str(run), model=cfg.model, init=str(init) if init else None, seed=stage.seed,
+                         device=cfg.device, resume=resume, **values)
+    t0 = time.time()
+    train(config)
+    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    record = {"seconds": round(state.get("elapsed", time.time() - t0), 1), "steps": state.get("step"),
+              "metrics": str((run / "metrics.jsonl").relative_to(out)), "config": values,
+              "init": str(init.relative_to(out)) if init else None}
+    _atomic_json(record_path, record)
+    return record
+
+
+def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> dict[str, Any]:
+    from lmrl_eval.evaluate import evaluate
+    from lmrl_eval.policies import load_eval_policy
+
+    run = stage.dir(out)
+    path = run / "eval.json"
+    if path.exists() and not cfg.force:
+        return json.loads(path.read_text())
+    episodes = budget.eval.get(stage.env)
+    _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: evaluating ({episodes or 'protocol'} episodes)")
+    kwargs = {**_EVAL_DECODE, **budget.decode.get(stage.env, {})}
+    policy = load_eval_policy(str(run), stage.env, seed=stage.seed, device=cfg.device, **kwargs)
+    t0 = time.time()
+    result = evaluate(stage.env, policy, episodes, seed=stage.seed, batch_size=64, progress=cfg.progress)
+    record = {**result.to_dict(), "seconds": round(time.time() - t0, 1), "decode": kwargs}
+    _atomic_json(path, record)
+    return record
+
+
+def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budget | None = None) -> str:
+    """Run every missing stage of the benchmark and return the report (markdown).
+
+    Args:
+        cfg: what to run.
+        command: the command line, recorded in results.json and the report.
+        budget: a custom `Budget` instead of ``BUDGETS[cfg.budget]`` (tests, experiments).
+
+    Raises:
+        ValueError: unknown budget, task or method. FileNotFoundError: a method that starts from BC
+            without a finished BC run.
+    """
+    if budget is None:
+        if cfg.budget not in BUDGETS:
+            raise ValueError(f"unknown budget {cfg.budget!r}; choose from {', '.join(BUDGETS)}")
+        budget = BUDGETS[cfg.budget]
+    envs = [_env_name(e) for e in (cfg.envs or budget.envs)]
+    algos = [_algo_name(a) for a in (cfg.algos or ALGOS)]
+    if not cfg.seeds:
+        raise ValueError("--seeds needs at least one seed")
+    try:
+        import lmrl_algos  # noqa: F401
+        import lmrl_data  # noqa: F401
+    except ImportError:
+        raise ImportError("the benchmark trains models and generates data: pip install 'lmrl-eval[full]'") from None
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stages = plan(budget, envs, algos, cfg.seeds)
+    t_start = time.time()
+    results_path = out / "results.json"
+    previous = json.loads(results_path.read_text()) if results_path.exists() and not cfg.force else {}
+    runs: list[dict[str, Any]] = []
+    for i, stage in enumerate(stages, 1):
+        _log(cfg, f"stage {i}/{len(stages)}: {stage.env} {stage.algo} seed {stage.seed}")
+        data = _dataset(cfg, budget, stage.env, out)
+        train_record = _train(cfg, budget, stage, data, out)
+        eval_record = _evaluate(cfg, budget, stage, out)
+        runs.append({"env_id": lmrl_envs.spec(stage.env).id, "algo": stage.algo, "seed": stage.seed,
+                     "train": train_record, "eval": eval_record})
+        _write_results(out, budget, cfg, command, runs, previous, time.time() - t_start)
+    from lmrl_eval.report import build_report
+
+    return build_report(out)
+
+
+def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str | None, runs: list[dict[str, Any]],
+                   previous: dict[str, Any], seconds: float) -> None:
+    """results.json: this invocation's runs plus earlier ones for other (task, method, seed) keys."""
+    keys = {(r["env_id"], r["algo"], r["seed"]) for r in runs}
+    kept = [r for r in previous.get("runs", []) if (r["env_id"], r["algo"], r["seed"]) not in keys]
+    stage_seconds = sum(r["train"].get("seconds", 0) + r["eval"].get("seconds", 0) for r in kept + runs)
+    _atomic_json(out / "results.json", {
+        "command": command or previous.get("command"),
+        "budget": budget.name,
+        "model": cfg.model,
+        "machine": machine_summary(cfg.device),
+        "seconds": round(stage_seconds, 1),
+        "wall_seconds_this_invocation": round(seconds, 1),
+        "runs": kept + runs,
+    })
