@@ -74,3 +74,37 @@ def test_report_from_fixture(tmp_path):
     assert "| ilql | -11.00 ± 1.41 | 97.2 ± 0.9 | 99.9 | 0.50 | 20.0 | 0.010 | 200 | 0,1 | 120 |" in text
     assert (tmp_path / "report.md").read_text() == text
     assert (tmp_path / "scores_maze-fo.png").stat().st_size > 1000
+
+
+def _sharded_worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
+    import torch.distributed as dist
+
+    from lmrl_data.policies import make_policy
+
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        policy = make_policy("maze-fo", "behaviour", seed=3)
+        played = []
+        begin = policy.begin_episode
+        policy.begin_episode = lambda slot, seed, env: (played.append(seed), begin(slot, seed, env))[1]
+        result, eps = evaluate("maze-fo", policy, episodes=50, seed=1, batch_size=8, shard=True, return_episodes=True)
+        with open(f"{out_dir}/rank{rank}.json", "w") as f:
+            json.dump({"result": result.to_dict(), "seeds": [e.seed for e in eps],
+                       "returns": [e.total_return for e in eps], "played": played}, f)
+    finally:
+        dist.destroy_process_group()
+
+
+def test_sharded_evaluation_over_two_gloo_ranks_equals_one_process(tmp_path):
+    torch_mp = pytest.importorskip("torch.multiprocessing")
+    pytest.importorskip("lmrl_data")
+    from lmrl_data.policies import make_policy
+
+    torch_mp.spawn(_sharded_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
+    single, eps = evaluate("maze-fo", make_policy("maze-fo", "behaviour", seed=3), episodes=50, seed=1,
+                           batch_size=8, return_episodes=True)
+    expected = {"result": single.to_dict(), "seeds": [e.seed for e in eps], "returns": [e.total_return for e in eps]}
+    for rank in range(2):
+        got = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        assert sorted(got.pop("played")) == expected["seeds"][rank::2]  # each rank played only its half
+        assert got == expected

@@ -90,6 +90,17 @@ def protocol_specs(env_id: str, episodes: int | None = None, seed: int = 0) -> l
     return [EpisodeSpec(base + i) for i in range(n)]
 
 
+def _process_group() -> tuple[int, int]:
+    """(rank, world size) of the initialised torch.distributed process group, else (0, 1)."""
+    try:
+        import torch.distributed as dist
+    except ImportError:
+        return 0, 1
+    if not (dist.is_available() and dist.is_initialized()):
+        return 0, 1
+    return dist.get_rank(), dist.get_world_size()
+
+
 def summarize(env_id: str, episodes: Sequence[Episode]) -> EvalResult:
     """Metrics of a set of episodes (raw return mean/std/stderr, success, length, invalid rate, score)."""
     if not episodes:
@@ -128,7 +139,7 @@ def summarize(env_id: str, episodes: Sequence[Episode]) -> EvalResult:
 
 def evaluate(env_id: str, policy: Any | Callable, episodes: int | None = None, *, seed: int = 0,
              batch_size: int = 32, env_kwargs: dict[str, Any] | None = None, workers: int = 0,
-             progress: bool = False, return_episodes: bool = False):
+             progress: bool = False, return_episodes: bool = False, shard: bool = False):
     """Roll a policy out with the task's protocol, batched over `batch_size` envs, and summarise.
 
     Args:
@@ -141,16 +152,28 @@ def evaluate(env_id: str, policy: Any | Callable, episodes: int | None = None, *
         workers: thread pool for slow envs (Stockfish, LM oracles).
         progress: tqdm progress bar.
         return_episodes: also return the episodes.
+        shard: under `torch.distributed` (e.g. ``torchrun``), play only this rank's share of the
+            episodes (every world-size-th one) and gather the rest from the other ranks, so every rank
+            returns the full result. Episodes are seeded per episode, so the result is the same as
+            one process playing them all (tested). Without an initialised process group, no effect.
 
     Returns:
         An `EvalResult` (and the episodes, if asked).
     """
     specs = protocol_specs(env_id, episodes, seed)
-    envs = [lmrl_envs.make(env_id, **(env_kwargs or {})) for _ in range(min(batch_size, len(specs)))]
+    rank, world = _process_group() if shard else (0, 1)
+    mine = specs[rank::world]
+    envs = [lmrl_envs.make(env_id, **(env_kwargs or {})) for _ in range(max(1, min(batch_size, len(mine))))]
     try:
-        eps = rollout(envs, policy, specs=specs, workers=workers, progress=progress)
+        eps = rollout(envs, policy, specs=mine, workers=workers, progress=progress) if mine else []
     finally:
         for env in envs:
             env.close()
+    if world > 1:
+        import torch.distributed as dist
+
+        shares: list[list[Episode]] = [[] for _ in range(world)]
+        dist.all_gather_object(shares, eps)
+        eps = [shares[i % world][i // world] for i in range(len(specs))]
     result = summarize(env_id, eps)
     return (result, eps) if return_episodes else result
