@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nox
@@ -97,7 +96,7 @@ def dist(session: nox.Session) -> None:
     if poetry is None:
         session.install("poetry>=1.8")
         poetry = "poetry"
-    out = Path(session.create_tmp()) / "dist"
+    out = Path(session.create_tmp()).resolve() / "dist"  # absolute: poetry resolves --output against --directory
     shutil.rmtree(out, ignore_errors=True)
     wheels = []
     for pkg in PACKAGES:
@@ -105,28 +104,7 @@ def dist(session: nox.Session) -> None:
         session.run(poetry, "--directory", str(src), "build", "--output", str(out), "--no-interaction",
                     external=True, silent=True)
         wheels.append(next(out.glob(f"lmrl_{pkg}-*.whl")))
-    session.run("python", str(ROOT / "noxfile.py"), "--check-metadata", *map(str, wheels))
+    session.run("python", str(ROOT / "scripts" / "check_wheel_metadata.py"), *map(str, wheels))
     session.install(TORCH)
     session.install(*map(str, wheels))
     session.run("python", "-c", "import lmrl_envs, lmrl_data, lmrl_algos, lmrl_eval; print('wheels import ok')")
-
-
-def _check_metadata(wheels: list[str]) -> int:
-    """Fail if a built wheel's METADATA names a local path (file:// or a path dependency)."""
-    import zipfile
-
-    bad = []
-    for whl in wheels:
-        with zipfile.ZipFile(whl) as z:
-            meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
-            for line in z.read(meta).decode().splitlines():
-                if line.startswith("Requires-Dist:") and ("file:" in line or " @ " in line or "/" in line.split(";")[0]):
-                    bad.append(f"{Path(whl).name}: {line}")
-    for b in bad:
-        print("local path in wheel metadata:", b, file=sys.stderr)
-    print(f"checked {len(wheels)} wheels: {'FAIL' if bad else 'no local paths'}")
-    return 1 if bad else 0
-
-
-if __name__ == "__main__" and len(sys.argv) > 1 and sys.argv[1] == "--check-metadata":
-    sys.exit(_check_metadata(sys.argv[2:]))

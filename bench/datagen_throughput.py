@@ -18,7 +18,8 @@ import time
 from lmrl_data import RECIPES, GenerateConfig, generate
 
 _DEFAULT_N = {"maze-fo-v0": 2000, "maze-po-v0": 2000, "text-nav-fo-v0": 1000, "text-nav-po-v0": 1000,
-              "wordle-v0": 2000, "chess-v0": 16, "endgames-v0": 40}
+              "wordle-v0": 2000, "chess-v0": 16, "endgames-v0": 40, "twenty-questions-v0": 1000,
+              "guess-my-city-v0": 1000, "car-dealer-v0": 1000}
 
 
 def measure(env_id: str, n: int, workers: int) -> float:

@@ -5,8 +5,17 @@ is ``lm(ids) -> cross-entropy on all tokens -> backward -> AdamW step``; each tr
 algorithm's own loss (heads, target network, bootstrap forward) and after-step hook. PPO's row is
 its update step only (rollouts and scoring excluded). Prints a table and writes JSON.
 
+The trainers run the trunk once and their LM / value heads only at the positions a loss reads (the
+action-predicting tokens, `LMWithHeads(select=...)`), so bc and mc can match or beat the bare loop,
+which computes logits everywhere. ILQL also runs two gradient-free trunk forwards per step (the
+target network, and the next chained segment's prefix for the bootstrap V): with a forward costing
+about a third of forward+backward, ~0.6 of the bare loop is its ceiling.
+
+Rows are timed round-robin (`--repeats` rounds of `--steps` steps each) and the median round is
+reported, so load from other processes on a shared machine hits every row alike.
+
 Usage:
-    python bench/train_throughput.py --steps 20 --batch-size 32 --out bench/train_throughput.json
+    python bench/train_throughput.py --steps 20 --batch-size 32 --threads 1 --out bench/train_throughput.json
 """
 
 from __future__ import annotations
@@ -38,9 +47,7 @@ def maze_batch(batch_size: int, seed: int = 0):
     return tok, collate(segs[:batch_size], tok.pad_token_id)
 
 
-def timed(fn, steps: int, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
+def timed(fn, steps: int) -> float:
     t = time.perf_counter()
     for _ in range(steps):
         fn()
@@ -52,14 +59,18 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--out", default="bench/train_throughput.json")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     tok, batch = maze_batch(args.batch_size)
     batch = {k: v.to(args.device) for k, v in batch.items()}
     n_tokens = int(batch["attention_mask"].sum())
     denom = float(batch["mask"].sum())
-    rows = {}
+    fns = {}
 
     base = build_tiny_model(tok).to(args.device)
     opt, _ = make_optimizer(base, BCConfig())
@@ -71,7 +82,7 @@ def main() -> None:
         loss.backward()
         opt.step()
 
-    rows["bare forward+backward"] = timed(bare, args.steps)
+    fns["bare forward+backward"] = bare
     for algo, cfg in ((BC(), BCConfig()), (MC(), MCConfig()), (ILQL(), ILQLConfig())):
         model = LMWithHeads(build_tiny_model(tok), **algo.head_kwargs(cfg)).to(args.device)
         algo.setup(model, cfg)
@@ -85,7 +96,7 @@ def main() -> None:
             o.step()
             algo.after_step(model, cfg)
 
-        rows[algo.name] = timed(step, args.steps)
+        fns[algo.name] = step
 
     model = LMWithHeads(build_tiny_model(tok), v_head=True, mlp=False).to(args.device)
     o, _ = make_optimizer(model, PPOConfig())
@@ -100,11 +111,20 @@ def main() -> None:
         loss.backward()
         o.step()
 
-    rows["ppo (update only)"] = timed(ppo_step, args.steps)
+    fns["ppo (update only)"] = ppo_step
+    for fn in fns.values():  # warm-up
+        fn()
+        fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(args.repeats):
+        for name, fn in fns.items():
+            times[name].append(timed(fn, args.steps))
+    rows = {name: sorted(t)[len(t) // 2] for name, t in times.items()}
     bare_s = rows["bare forward+backward"]
     result = {name: {"s_per_step": s, "tokens_per_s": n_tokens / s, "ratio_to_bare": bare_s / s}
               for name, s in rows.items()}
-    print(f"batch {args.batch_size} segments, {n_tokens} tokens, device {args.device}, {args.steps} steps")
+    print(f"batch {args.batch_size} segments, {n_tokens} tokens ({int(denom)} action tokens), device {args.device}, "
+          f"threads {torch.get_num_threads()}, median of {args.repeats} rounds of {args.steps} steps")
     print(f"{'trainer':24s} {'ms/step':>9s} {'tokens/s':>10s} {'vs bare':>8s}")
     for name, r in result.items():
         print(f"{name:24s} {1000 * r['s_per_step']:9.1f} {r['tokens_per_s']:10.0f} {r['ratio_to_bare']:8.2f}")

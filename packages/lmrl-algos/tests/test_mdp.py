@@ -41,6 +41,20 @@ def test_restarting_history_chains_segments(tok):
     assert a.next_prefix == ids(tok, "c\n") and b.next_prefix is None
 
 
+def test_truncated_episode_bootstraps_into_the_state_it_was_cut_in(tok):
+    # maze-fo style: each state shows only the current observation; cut off after the 2nd action
+    ep = Episode("toy-v0", 0, TEXTS, ACT, [1.0, 2.0], [0, 2], terminated=False, truncated=True,
+                 info={"final_context_start": 4})
+    a, b = build_episode(ep, tok, gamma=0.5, max_length=64)
+    assert a.next_prefix == ids(tok, "c\n") and b.next_prefix == ids(tok, "d\n")
+    full = Episode("toy-v0", 0, TEXTS, ACT, [1.0, 2.0], [0, 0], terminated=False, truncated=True,
+                   info={"final_context_start": 0})
+    (seg,) = build_episode(full, tok, gamma=0.5, max_length=64)
+    assert seg.next_prefix == ids(tok, "ab\nx\nc\ny\nd\n")  # full history: the whole final context
+    old = Episode("toy-v0", 0, TEXTS, ACT, [1.0, 2.0], [0, 2], terminated=False, truncated=True)
+    assert build_episode(old, tok, gamma=0.5, max_length=64)[-1].next_prefix is None  # no record: as before
+
+
 def test_overflow_splits_and_left_truncates(tok):
     ep = Episode("toy-v0", 0, TEXTS, ACT, [1.0, 2.0], [0, 0], terminated=True)
     a, b = build_episode(ep, tok, gamma=1.0, max_length=8)

@@ -85,10 +85,31 @@ def test_cli_errors(toy_data, bc_run, tmp_path, capsys):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"format": "lmrl-episode/1"}\n')
     cases.append((["--data", str(bad)], "bad.jsonl:1"))
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text(toy_data.read_text().splitlines()[0].replace("lmrl-episode/1", "lmrl-episode/9") + "\n")
+    cases += [
+        (["--data", str(newer)], "newer.jsonl:1: format: expected 'lmrl-episode/1', got 'lmrl-episode/9'"),
+        (["--data", str(toy_data), "--model", "gpt2"], "hub downloads need a network"),
+        (["--data", str(toy_data), "--gamma", "1.5"], "--gamma must be in (0, 1], got 1.5"),
+        (["--data", str(toy_data), "--cpu-threads", "0"], "--cpu-threads must be >= 1"),
+        (["--data", str(toy_data), "--out", str(bc_run)], "already holds a checkpoint; pass --resume"),
+    ]
     for extra, msg in cases:
         assert main(base + extra) == 2
         assert msg in capsys.readouterr().err
     assert main(["train", "mc", "--env", "maze-fo-v0", "--data", str(toy_data), "--out", str(tmp_path / "x")]) == 2
+    algo_cases = [  # algorithm flags out of range; an --init for another env
+        (["train", "ilql", "--tau", "1.2"], "--tau must be in (0, 1), got 1.2"),
+        (["train", "filtered_bc", "--top-fraction", "0"], "--top-fraction must be in (0, 1], got 0"),
+    ]
+    common = ["--data", str(toy_data), "--env", "toy-count-v0", "--out", str(tmp_path / "y"), "--steps", "1"]
+    for argv, msg in algo_cases:
+        assert main(argv[:2] + common + argv[2:]) == 2
+        assert msg in capsys.readouterr().err
+    # an --init for another env (online: no --data needed, so the checkpoint's env is what is checked)
+    assert main(["train", "ppo", "--env", "maze-fo-v0", "--init", str(bc_run), "--out", str(tmp_path / "y")]) == 2
+    assert "checkpoint is for toy-count-v0, but --env is maze-fo-v0" in capsys.readouterr().err
+    assert not (tmp_path / "y" / "checkpoint").exists()  # every error came before training
 
 
 def test_help_documents_every_flag(capsys):

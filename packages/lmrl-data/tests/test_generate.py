@@ -71,7 +71,8 @@ def test_toy_episodes_exact(tmp_path):
     assert even.info == {"success": True, "invalid_actions": 0, "behaviour": {"parity": 0}}
     assert odd.texts == ["Count: 0\n", "down\n", "Count: 0\n", "up\n", "Count: 1\n"]
     assert odd.rewards == [-2.0, -1.0] and odd.truncated and not odd.terminated
-    assert odd.info == {"success": False, "cut_off": True, "invalid_actions": 1, "behaviour": {"parity": 1}}
+    assert odd.info == {"success": False, "cut_off": True, "invalid_actions": 1, "final_context_start": 0,
+                        "behaviour": {"parity": 1}}
     s = m["statistics"]["all"]
     assert (s["episodes"], s["length_mean"], s["success_rate"], s["return_mean"]) == (4, 2.5, 0.5, -2.5)
     assert s["invalid_action_rate"] == 2 / 10

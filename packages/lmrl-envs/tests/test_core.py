@@ -357,7 +357,23 @@ def test_rollout_policy_hooks_and_cut_off():
                                       ["Guess:\n", "4\n", "lower\n"]]
     assert [(e.terminated, e.truncated) for e in eps] == [(True, False), (False, True), (False, True)]
     assert eps[1].info == {"success": False, "cut_off": True, "invalid_actions": 0, "options": {"secret": 9},
-                           "behaviour": {"actions": 2}}
+                           "final_context_start": 0, "behaviour": {"actions": 2}}
     assert eps[0].info["behaviour"] == {"actions": 1}
     with pytest.raises(ValueError, match="before its first action"):
         rollout(Counter(), _HookedBisect(horizon=0), 1)
+
+
+def test_rollout_records_where_the_state_of_a_cut_episode_starts():
+    from lmrl_envs.tasks.maze import shortest_path_policy
+
+    def cut_after_three(histories, slots):
+        return [None if counts[s] >= 3 else (counts.__setitem__(s, counts[s] + 1) or shortest_path_policy([h])[0])
+                for h, s in zip(histories, slots)]
+
+    counts = {0: 0}
+    policy = type("P", (), {"act": staticmethod(cut_after_three), "end_episode": lambda self, s: counts.update({s: 0})})()
+    cut, = lmrl_envs.rollout(lmrl_envs.make("maze-fo"), policy, 1, seed=0)
+    assert (cut.terminated, cut.truncated, len(cut.rewards)) == (False, True, 3)
+    assert cut.info["final_context_start"] == len(cut.texts) - 1  # FO maze: the state is the last observation
+    done, = lmrl_envs.rollout(lmrl_envs.make("maze-fo"), shortest_path_policy, 1, seed=0)
+    assert done.terminated and "final_context_start" not in done.info

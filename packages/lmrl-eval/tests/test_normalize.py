@@ -2,6 +2,7 @@
 
 import pytest
 
+from lmrl_eval.derived_constants import DERIVED
 from lmrl_eval.normalize import CONSTANTS, Normalization, constants_for, normalize
 
 PAPER_20Q = Normalization(-20.0, -17.3, -12.6, "paper Table 5")
@@ -50,3 +51,33 @@ def test_versioned_ids_and_unknown_task():
     assert constants_for("maze-po-v0") is CONSTANTS["maze-po"]
     with pytest.raises(KeyError, match="no normalisation constants for 'nope'"):
         constants_for("nope")
+
+
+ALL_TASKS = ["maze-fo", "maze-po", "text-nav-fo", "text-nav-po", "wordle", "chess", "endgames", "twenty-questions",
+             "guess-my-city", "car-dealer"]
+REBUILT = ["text-nav-fo", "text-nav-po", "twenty-questions", "guess-my-city", "car-dealer"]
+
+
+@pytest.mark.parametrize("task", ALL_TASKS)
+def test_every_task_has_constants_with_exact_anchors(task):
+    c = constants_for(f"{task}-v0")
+    assert c is constants_for(task) and c.min < c.avg < c.max and c.source
+    assert normalize(c.min, task) == 0.0
+    assert normalize(c.avg, task) == 50.0
+    assert normalize(c.max, task) == 100.0
+
+
+def test_derived_constants_cover_exactly_the_rebuilt_tasks():
+    assert sorted(DERIVED) == sorted(REBUILT) and not set(DERIVED) & set(CONSTANTS)
+    for task, c in DERIVED.items():
+        assert "2026-11-24" in c.source and "lmrl-data generate" in c.source and "--policy expert" in c.source, task
+
+
+def test_derived_constants_values():
+    # min from each reward rule: Text-Nav 0 (no quest), 20Q / Guess -20 (20 unanswered questions), Car 0 (no sale)
+    assert [DERIVED[t].min for t in REBUILT] == [0.0, 0.0, -20.0, -20.0, 0.0]
+    # FO and PO share the dataset's seeds and actions, and the expert
+    assert DERIVED["text-nav-fo"].avg == DERIVED["text-nav-po"].avg and DERIVED["text-nav-po"].max == 1.0
+    # a raw return halfway between the dataset average and the expert scores 75
+    c = DERIVED["twenty-questions"]
+    assert normalize((c.avg + c.max) / 2, "twenty-questions") == 75.0

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from lmrl_algos.common.config import TrainConfig
 from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
 
-__all__ = ["BC", "BCConfig", "bc_loss", "train"]
+__all__ = ["BC", "BCConfig", "action_positions", "bc_loss", "train"]
 
 
 @dataclass(frozen=True)
@@ -29,11 +29,24 @@ def bc_loss(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, den
     """Sum over masked positions of -log p(target), divided by `denom` (the number of action tokens).
 
     Args:
-        logits: (B, T, V) model outputs in the prediction frame (position t predicts targets[:, t]).
-        targets: (B, T) next tokens. mask: (B, T) 1 on action tokens. denom: normaliser.
+        logits: (B, T, V) model outputs in the prediction frame (position t predicts targets[:, t]),
+            or (N, V) outputs at N selected positions.
+        targets: (B, T) or (N,) next tokens. mask: same shape, 1 on action tokens. denom: normaliser.
     """
-    nll = F.cross_entropy(logits.float().transpose(1, 2), targets, reduction="none")
+    logits = logits.float()
+    nll = F.cross_entropy(logits.transpose(1, 2) if logits.dim() == 3 else logits, targets, reduction="none")
     return (nll * mask).sum() / denom
+
+
+def action_positions(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """(B, T) bool, token frame: the positions whose outputs predict an action token.
+
+    ``model(..., select=action_positions(batch))`` returns outputs in the order of
+    ``batch["mask"].bool()``, so ``batch["targets"][batch["mask"].bool()]`` are their targets.
+    """
+    sel = torch.zeros_like(batch["input_ids"], dtype=torch.bool)
+    sel[:, :-1] = batch["mask"].bool()
+    return sel
 
 
 class BC(OfflineAlgorithm):
@@ -41,9 +54,10 @@ class BC(OfflineAlgorithm):
     config_cls = BCConfig
 
     def loss(self, model, batch, cfg, denom):
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-        loss = bc_loss(out["logits"][:, :-1], batch["targets"], batch["mask"], denom)
-        return loss, {"losses/bc": loss.item()}
+        m = batch["mask"].bool()
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=action_positions(batch))
+        loss = bc_loss(out["logits"], batch["targets"][m], batch["mask"][m], denom)
+        return loss, {"losses/bc": loss.detach()}
 
 
 def train(config: BCConfig):

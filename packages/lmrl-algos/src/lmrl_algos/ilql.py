@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lmrl_algos.bc import bc_loss
+from lmrl_algos.bc import action_positions, bc_loss
 from lmrl_algos.common.config import ConfigError, TrainConfig
 from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
 from lmrl_algos.mc import gather
@@ -78,7 +78,9 @@ def next_values(v: torch.Tensor, next_idx: torch.Tensor, boot: torch.Tensor, has
 
 def ilql_loss(q1_logits, q2_logits, tq1_logits, tq2_logits, v, v_next, targets, rewards, mask, *,
               gamma, tau, cql_weight, denom):
-    """ILQL loss (without the BC term) on prediction-frame tensors; returns ``(loss, parts)``."""
+    """ILQL loss (without the BC term) on prediction-frame tensors (B, T[, V]) or on selected
+    positions (N[, V]); returns ``(loss, parts)`` with detached 0-d tensor parts. The CQL term is
+    computed only when its weight is not 0."""
     q1, q2 = gather(q1_logits, targets), gather(q2_logits, targets)
     with torch.no_grad():
         y = rewards + gamma * v_next.float()
@@ -86,11 +88,14 @@ def ilql_loss(q1_logits, q2_logits, tq1_logits, tq2_logits, v, v_next, targets, 
     v = v.float()
     q_loss = ((0.5 * (q1 - y) ** 2 + 0.5 * (q2 - y) ** 2) * mask).sum() / denom
     v_loss = (expectile_loss(tq - v, tau) * mask).sum() / denom
-    cql = bc_loss(q1_logits, targets, mask, denom) + bc_loss(q2_logits, targets, mask, denom)
-    loss = q_loss + v_loss + cql_weight * cql
+    loss = q_loss + v_loss
     n = mask.sum().clamp(min=1)
-    return loss, {"losses/q": q_loss.item(), "losses/v": v_loss.item(), "losses/cql": cql.item(),
-                  "values/q_mean": float((q1.detach() * mask).sum() / n), "values/v_mean": float((v.detach() * mask).sum() / n)}
+    parts = {"losses/q": q_loss.detach(), "losses/v": v_loss.detach(),
+             "values/q_mean": (q1.detach() * mask).sum() / n, "values/v_mean": (v.detach() * mask).sum() / n}
+    if cql_weight:
+        cql = bc_loss(q1_logits, targets, mask, denom) + bc_loss(q2_logits, targets, mask, denom)
+        loss, parts["losses/cql"] = loss + cql_weight * cql, cql.detach()
+    return loss, parts
 
 
 class ILQL(OfflineAlgorithm):
@@ -107,30 +112,37 @@ class ILQL(OfflineAlgorithm):
         self.target = copy.deepcopy(model).requires_grad_(False).eval()
 
     def loss(self, model, batch, cfg, denom):
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+        # trunk forwards: online (with grad), target, and the next segments' prefixes (for V at their
+        # last token); the heads run only at the positions the loss reads
+        m, sel = batch["mask"].bool(), action_positions(batch)
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=sel)
         with torch.no_grad():
-            tout = self.target(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+            tout = self.target(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=sel)
             boot = torch.zeros(batch["input_ids"].shape[0], device=batch["input_ids"].device)
-            if batch["has_next"].any():  # V at the last prefix token of each next segment
+            rows = batch["has_next"].nonzero().squeeze(1)
+            if len(rows):  # V at the last prefix token of each next segment
                 unwrapped = getattr(model, "module", model)
-                nv = unwrapped(input_ids=batch["next_ids"], attention_mask=batch["next_mask"])["v"].float()
-                last = (batch["next_mask"].sum(1) - 1).clamp(min=0)
-                boot = nv.gather(1, last.unsqueeze(1)).squeeze(1)
-            v_all = out["v"].detach().float()
-            v_next = next_values(v_all[:, :-1], batch["next_idx"], boot, batch["has_next"])
-        loss, parts = ilql_loss(out["q"][0][:, :-1], out["q"][1][:, :-1], tout["q"][0][:, :-1], tout["q"][1][:, :-1],
-                                out["v"][:, :-1], v_next, batch["targets"], batch["rewards"], batch["mask"],
+                nmask = batch["next_mask"][rows]
+                last = torch.zeros_like(nmask, dtype=torch.bool)
+                last[torch.arange(len(rows), device=last.device), (nmask.sum(1) - 1).clamp(min=0)] = True
+                nv = unwrapped(input_ids=batch["next_ids"][rows], attention_mask=nmask, select=last)["v"].float()
+                boot[rows] = nv
+            v_grid = torch.zeros_like(batch["mask"])
+            v_grid[m] = out["v"].detach().float()
+            v_next = next_values(v_grid, batch["next_idx"], boot, batch["has_next"])[m]
+        loss, parts = ilql_loss(out["q"][0], out["q"][1], tout["q"][0], tout["q"][1], out["v"], v_next,
+                                batch["targets"][m], batch["rewards"][m], batch["mask"][m],
                                 gamma=cfg.gamma, tau=cfg.tau, cql_weight=cfg.cql_weight, denom=denom)
         if cfg.bc_weight:
-            bc = bc_loss(out["logits"][:, :-1], batch["targets"], batch["mask"], denom)
+            bc = bc_loss(out["logits"], batch["targets"][m], batch["mask"][m], denom)
             loss = loss + cfg.bc_weight * bc
-            parts["losses/bc"] = bc.item()
+            parts["losses/bc"] = bc.detach()
         return loss, parts
 
     @torch.no_grad()
     def after_step(self, model, cfg):
-        for t, p in zip(self.target.parameters(), model.parameters(), strict=True):
-            t.mul_(1 - cfg.polyak).add_(p.detach(), alpha=cfg.polyak)
+        # target <- (1 - polyak) target + polyak online, one fused op over all tensors
+        torch._foreach_lerp_(list(self.target.parameters()), [p.detach() for p in model.parameters()], cfg.polyak)
 
     def extra_state(self):
         return {"target." + k: v for k, v in self.target.state_dict().items()} if self.target is not None else {}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from lmrl_algos.bc import bc_loss
+from lmrl_algos.bc import action_positions, bc_loss
 from lmrl_algos.common.config import ConfigError, TrainConfig
 from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
 
@@ -56,14 +56,22 @@ def gather(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
 
 
 def mc_loss(q_logits, lm_logits, targets, mask, returns, *, denom, cql_weight, bc_weight):
-    """MC Returns loss on prediction-frame tensors (B, T[, V]); returns ``(loss, parts)``."""
+    """MC Returns loss on prediction-frame tensors (B, T[, V]) or selected positions (N[, V]).
+
+    Returns ``(loss, parts)``; parts are detached 0-d tensors (no device sync until logged). A term
+    whose weight is 0 is not computed.
+    """
     q = gather(q_logits, targets)
     mse = (0.5 * (q - returns) ** 2 * mask).sum() / denom
-    cql = bc_loss(q_logits, targets, mask, denom)
-    bc = bc_loss(lm_logits, targets, mask, denom) if bc_weight else torch.zeros((), device=q.device)
-    loss = mse + cql_weight * cql + bc_weight * bc
-    return loss, {"losses/q": mse.item(), "losses/cql": cql.item(), "losses/bc": bc.item(),
-                  "values/q_mean": float((q.detach() * mask).sum() / mask.sum().clamp(min=1))}
+    loss, parts = mse, {"losses/q": mse.detach(),
+                        "values/q_mean": (q.detach() * mask).sum() / mask.sum().clamp(min=1)}
+    if cql_weight:
+        cql = bc_loss(q_logits, targets, mask, denom)
+        loss, parts["losses/cql"] = loss + cql_weight * cql, cql.detach()
+    if bc_weight:
+        bc = bc_loss(lm_logits, targets, mask, denom)
+        loss, parts["losses/bc"] = loss + bc_weight * bc, bc.detach()
+    return loss, parts
 
 
 class MC(OfflineAlgorithm):
@@ -74,8 +82,9 @@ class MC(OfflineAlgorithm):
         return {"n_q": 1, "mlp": cfg.mlp_heads}
 
     def loss(self, model, batch, cfg, denom):
-        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
-        return mc_loss(out["q"][0][:, :-1], out["logits"][:, :-1], batch["targets"], batch["mask"], batch["returns"],
+        m = batch["mask"].bool()
+        out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=action_positions(batch))
+        return mc_loss(out["q"][0], out["logits"], batch["targets"][m], batch["mask"][m], batch["returns"][m],
                        denom=denom, cql_weight=cfg.cql_weight, bc_weight=cfg.bc_weight)
 
 

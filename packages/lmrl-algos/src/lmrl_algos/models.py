@@ -156,17 +156,33 @@ class LMWithHeads(nn.Module):
         self.q = nn.ModuleList(Head(n_embd, vocab, mlp=mlp, bias=q_bias) for _ in range(n_q))
         self.v = Head(n_embd, 1, mlp=mlp if v_mlp is None else v_mlp, bias=v_bias) if v_head else None
 
-    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False):
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False,
+                select=None):
+        """Outputs at every position, or with `select` (a (B, T) bool mask) only at the selected ones.
+
+        With `select`, ``logits`` is (N, V), each ``q`` (N, V) and ``v`` (N,), N = selected positions
+        in row-major order: the trunk runs once and the LM head and value heads only where a loss
+        reads them (the trainers select action-predicting positions, a small share of the tokens).
+        """
+        if select is not None and hasattr(self.lm, "base_model") and self.lm.base_model is not self.lm:
+            trunk = self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
+            h = trunk.last_hidden_state[select]
+            return {"logits": self.lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
+                    "v": self.v(h).squeeze(-1) if self.v is not None else None, "past_key_values": None}
         kw = {self._cache_kw: past_key_values} if past_key_values is not None else {}
         out = self.lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                       use_cache=use_cache, output_hidden_states=True, **kw)
         h = out.hidden_states[-1]
-        return {
+        result = {
             "logits": out.logits,
             "q": [head(h) for head in self.q],
             "v": self.v(h).squeeze(-1) if self.v is not None else None,
             "past_key_values": (getattr(out, "cache", None) or out.past_key_values) if use_cache else None,
         }
+        if select is not None:  # a model without a separate trunk: compute everywhere, then select
+            result = {"logits": result["logits"][select], "q": [q[select] for q in result["q"]],
+                      "v": result["v"][select] if result["v"] is not None else None, "past_key_values": None}
+        return result
 
     def head_state_dict(self) -> dict[str, torch.Tensor]:
         """The heads' tensors (for ``heads.safetensors``), without the LM."""

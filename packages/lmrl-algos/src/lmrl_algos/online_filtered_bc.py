@@ -57,7 +57,7 @@ def train(cfg: OnlineFilteredBCConfig):
         metrics = {"charts/return": sum(returns) / len(returns), "charts/kept": len(kept),
                    "charts/success": sum(ep.success for ep in episodes) / len(episodes)}
         if kept:
-            segments = build_mdp(kept, run.tok, gamma=cfg.gamma, max_length=cfg.max_length)
+            segments = build_mdp(kept, run.tok, gamma=cfg.gamma, max_length=cfg.max_length, use_action_tokens=True)
             for s in range(cfg.bc_steps):
                 chosen = [segments[i] for i in batch_indices(len(segments), cfg.seed + run.round, s * cfg.batch_size,
                                                              cfg.batch_size)]

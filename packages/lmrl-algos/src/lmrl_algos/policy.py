@@ -1,13 +1,40 @@
-"""The language-model policy: batched generation over many histories, or re-ranking legal actions.
+"""The language-model policy: batched multi-turn generation with a KV cache kept across turns.
 
 `LMPolicy` implements the `lmrl_envs.Policy` protocol (``act(histories, slots)``,
-``end_episode(slot)``), so `lmrl_envs.rollout` plays it directly. Prompts are built with
-`common.mdp.encode_history` (the same tokens the trainers see), left-padded, prefilled once, then
-decoded token by token with the KV cache until each row emits ``"\\n"`` or spends its per-turn
-budget. Next-token scores are ``LM logits + beta * Q-term`` where the Q-term is 0 (bc, ppo),
-Q (mc) or min(Q1, Q2) - V (ilql). With ``rerank=True`` the policy instead scores each legal action
-(``env.valid_actions()`` of the slot's env, or a fixed list) by its summed log-prob (bc, ppo) or
-summed Q-term (mc, ilql) and takes the argmax (greedy) or samples from softmax(score).
+``end_episode(slot)``, ``episode_info(slot)``), so `lmrl_envs.rollout` plays it directly, one batch
+row per vector slot. Next-token scores are ``LM logits + beta * Q-term`` where the Q-term is 0 (bc,
+ppo), Q (mc) or min(Q1, Q2) - V (ilql). With ``rerank=True`` the policy instead scores each legal
+action (``env.valid_actions()`` of the slot's env, or a fixed list) by its summed log-prob (bc, ppo)
+or summed Q-term (mc, ilql) and takes the argmax (greedy) or samples from softmax(score).
+
+How a turn is generated (``kv_cache=True``, the default):
+
+* **Token pieces.** A slot's prompt is bos + one token piece per history text, cut from the left
+  to ``max_length - max_new_tokens`` (`common.mdp.join_pieces`, the same rule the trainers use).
+  Observations are encoded piece by piece (`encode_pieces`); the slot's own actions are the token
+  ids it *generated* (plus ``"\\n"`` when the budget cut the action), not a re-encoding of the
+  action text. ``record_tokens=True`` exposes them per episode through `episode_info`
+  (``info["behaviour"]["action_tokens"]``) and the online trainers train on exactly these ids
+  (``build_mdp(..., use_action_tokens=True)``), so rollout and training tokens cannot drift.
+* **Cache across turns.** The batch rows live in one `common.kv_cache.RowCache`. Each turn a row
+  keeps the longest prefix of its cached tokens that its new prompt starts with, and only the rest
+  is encoded and appended. When a slot's history extends its previous one (same history start, no
+  left cut) that is just the new tokens (the action's last tokens not yet fed, and the new
+  observation): a turn costs its new tokens, not the length of the history. When the task moves
+  the history start (maze-fo keeps only the current observation, maze-po the last k texts) or the
+  context limit cuts the prompt, the row is rebuilt from the first token that differs (for maze-fo,
+  the position sentence after the shared "The goal is at ..." prefix); a new episode in the slot
+  is prefilled from scratch. All of this happens in one forward call with the other rows' appends. Rows append different numbers of tokens per call; the
+  shorter ones get holes (masked columns, no position), which `RowCache.compact` squeezes out once
+  they outnumber the real tokens.
+* **Continuous batching.** `lmrl_envs.rollout` refills a slot as soon as its episode ends, so the
+  batch stays full; `end_episode` forgets the slot's tokens and the new episode is prefilled in
+  the next call. When slots go idle at the end, their rows are removed from the cache.
+* **Decoding.** All rows decode together, one token per forward call, until each row emits
+  ``"\\n"`` or spends ``max_new_tokens``; a finished row's later columns are holes.
+
+``kv_cache=False`` re-encodes and prefills every prompt each turn (the same tokens, so greedy
+actions are the same; tests check this), as the naive loop does.
 
 Example:
     >>> policy = load_policy("runs/maze-bc", device="cpu")             # doctest: +SKIP
@@ -17,13 +44,15 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import torch
 
 from lmrl_algos import checkpoint
-from lmrl_algos.common.mdp import encode_history, encode_pieces
+from lmrl_algos.common.kv_cache import RowCache
+from lmrl_algos.common.mdp import encode_history, encode_pieces, join_pieces
 from lmrl_algos.models import LMWithHeads, newline_id
-from lmrl_envs import TextHistory
+from lmrl_envs import TextHistory, normalize_action
 
 __all__ = ["LMPolicy", "load_policy", "q_term"]
 
@@ -42,8 +71,24 @@ def q_term(out: dict, kind: str) -> torch.Tensor | None:
     raise ValueError(f"unknown value term {kind!r}")
 
 
+@dataclass
+class _Slot:
+    """What the policy knows of a slot's running episode."""
+
+    texts: list[str] = field(default_factory=list)
+    """The history texts of the last turn plus the action returned for it."""
+    pieces: list[list[int]] = field(default_factory=list)
+    """Token ids of each of `texts` (the generated ids for this policy's actions)."""
+    row: list[int] = field(default_factory=list)
+    """The tokens of the slot's cache row: its last prompt + the action's ids."""
+    cached: int = 0
+    """How many of `row` are in the KV cache (the rest are fed next turn)."""
+    actions: list[list[int]] = field(default_factory=list)
+    """Generated token ids of each action of the episode so far."""
+
+
 class LMPolicy:
-    """A batched text policy around an `LMWithHeads`.
+    """A batched text policy around an `LMWithHeads` (see the module docstring).
 
     Args:
         model, tokenizer: the model and its tokenizer.
@@ -56,32 +101,93 @@ class LMPolicy:
         candidates: the legal actions: a fixed list, or a function ``slot -> list`` (e.g. from
             ``envs[slot].valid_actions()``); needed when `rerank` is set.
         seed: seeds the sampling generator (same seed, same actions).
+        kv_cache: keep each slot's KV cache across turns (False: re-encode every prompt each turn).
+        record_tokens: `episode_info` returns ``{"action_tokens": [...]}`` (the generated ids of each
+            action) for the online trainers; off by default so evaluation records stay small.
+
+    Example:
+        >>> import lmrl_envs
+        >>> from lmrl_algos.models import build_tiny_model, build_tiny_tokenizer
+        >>> tok = build_tiny_tokenizer(["move up\\n", "Count:\\n"], vocab_size=300)
+        >>> policy = LMPolicy(LMWithHeads(build_tiny_model(tok)), tok, greedy=True, max_new_tokens=4,
+        ...                   record_tokens=True)
+        >>> eps = lmrl_envs.rollout([lmrl_envs.make("maze-fo") for _ in range(2)], policy, 3)
+        >>> [len(e.info["behaviour"]["action_tokens"]) == len(e.rewards) for e in eps]
+        [True, True, True]
     """
 
     def __init__(self, model: LMWithHeads, tokenizer, *, device="cpu", greedy: bool = False, temperature: float = 1.0,
                  max_new_tokens: int = 32, max_length: int = 256, value_term: str = "none", beta: float = 0.0,
                  rerank: bool = False, candidates: Sequence[str] | Callable[[int], Sequence[str]] | None = None,
-                 seed: int = 0):
+                 seed: int = 0, kv_cache: bool = True, record_tokens: bool = False):
         self.model, self.tok, self.device = model.to(device).eval(), tokenizer, torch.device(device)
         self.greedy, self.temperature, self.max_new_tokens = greedy, temperature, max_new_tokens
         self.max_length, self.value_term, self.beta = max_length, value_term, beta
         self.rerank, self.candidates = rerank, candidates
+        self.kv_cache, self.record_tokens = kv_cache, record_tokens
         if rerank and candidates is None:
             raise ValueError("rerank=True needs candidates (a list of actions or slot -> env.valid_actions())")
         self.stop = newline_id(tokenizer)
         self.gen = torch.Generator(device=self.device).manual_seed(seed)
+        self._slots: dict[int, _Slot] = {}
+        self._cache: RowCache | None = None
+        self._rows: list[int] = []
+        """The slot of each cache row."""
 
     def end_episode(self, slot: int) -> None:
-        """Nothing is kept across turns (the cache lives within one turn)."""
+        """Forget the slot's episode (its cache row is rebuilt for the next one)."""
+        self._slots.pop(slot, None)
+
+    def episode_info(self, slot: int) -> dict:
+        """``{"action_tokens": [[ids of action 1], ...]}`` with `record_tokens`, else ``{}``."""
+        state = self._slots.get(slot)
+        if not self.record_tokens or state is None:
+            return {}
+        return {"action_tokens": [list(a) for a in state.actions]}
 
     @torch.no_grad()
     def act(self, histories: Sequence[TextHistory], slots: Sequence[int] | None = None) -> list[str]:
         slots = list(range(len(histories))) if slots is None else list(slots)
         if not histories:
             return []
+        pieces = [self._pieces(s, h) for s, h in zip(slots, histories, strict=True)]
         if self.rerank:
-            return self._rerank(histories, slots)
-        return self._generate(histories)
+            actions = self._rerank(histories, slots)
+            ids = encode_pieces(self.tok, actions)
+            prompts = [join_pieces(self.tok, p, self.max_length - len(a)) for p, a in zip(pieces, ids, strict=True)]
+            fed = [0] * len(slots)
+        else:
+            budget = max(1, self.max_new_tokens)
+            prompts = [join_pieces(self.tok, p, self.max_length - budget) for p in pieces]
+            ids, fed = self._generate(slots, prompts)
+            actions = [self.tok.decode(r, skip_special_tokens=True).removesuffix("\n") + "\n" for r in ids]
+            ids = [r if r and r[-1] == self.stop else r + [self.stop] for r in ids]
+        for s, h, p, prompt, a, a_ids, n in zip(slots, histories, pieces, prompts, actions, ids, fed, strict=True):
+            state = self._slots.setdefault(s, _Slot())
+            state.texts = [t.text for t in h] + [normalize_action(a)]
+            state.pieces = [*p, a_ids]
+            state.row = prompt + a_ids
+            state.cached = len(prompt) + n
+            state.actions.append(a_ids)
+        return actions
+
+    # ------------------------------------------------------------------ token pieces
+    def _pieces(self, slot: int, history: TextHistory) -> list[list[int]]:
+        """The token pieces of `history`.
+
+        The texts kept from the last turn (this policy's action among them) reuse their pieces; new
+        texts are encoded. A history that does not continue the last one starts afresh.
+        """
+        texts = [t.text for t in history]
+        state = self._slots.get(slot)
+        k = len(texts) - 1  # texts already known: all but the new observation
+        if state is not None and state.texts and 0 <= k <= len(state.texts) and \
+                texts[:k] == state.texts[len(state.texts) - k:]:
+            new = encode_pieces(self.tok, texts[k:])
+            return [*state.pieces[len(state.pieces) - k:], *new] if k else new
+        if state is not None:
+            self._slots[slot] = _Slot()
+        return encode_pieces(self.tok, texts)
 
     # ------------------------------------------------------------------ generation
     def _left_pad(self, rows: list[list[int]]):
@@ -89,7 +195,7 @@ class LMPolicy:
         ids = torch.full((len(rows), n), self.tok.pad_token_id, dtype=torch.long)
         att = torch.zeros((len(rows), n), dtype=torch.long)
         for i, r in enumerate(rows):
-            ids[i, n - len(r):] = torch.tensor(r)
+            ids[i, n - len(r):] = torch.tensor(r, dtype=torch.long)
             att[i, n - len(r):] = 1
         return ids.to(self.device), att.to(self.device)
 
@@ -107,27 +213,54 @@ class LMPolicy:
         probs = torch.softmax(scores / self.temperature, -1)
         return torch.multinomial(probs, 1, generator=self.gen).squeeze(-1)
 
-    def _generate(self, histories: Sequence[TextHistory]) -> list[str]:
+    def _prepare_rows(self, slots: list[int], prompts: list[list[int]]) -> list[list[int]]:
+        """Line the cache rows up with `slots`; keep each row's longest cached prefix of its new prompt.
+
+        Returns each row's tokens to feed this turn (at least one).
+        """
+        if not self.kv_cache or self._cache is None or not set(slots) <= set(self._rows):
+            self._cache, self._rows = RowCache(len(slots), self.device), list(slots)
+        elif slots != self._rows:
+            self._cache.select([self._rows.index(s) for s in slots])
+            self._rows = list(slots)
+        feed, keep = [], []
+        positions = self._cache.positions.tolist()
+        for i, (s, prompt) in enumerate(zip(slots, prompts, strict=True)):
+            state = self._slots.get(s)
+            n = state.cached if self.kv_cache and state is not None and positions[i] == state.cached else 0
+            if n and prompt[:n] != state.row[:n]:  # the history start moved or the prompt was cut
+                n = next((j for j, (a, b) in enumerate(zip(prompt, state.row[:n], strict=False)) if a != b),
+                         min(n, len(prompt)))
+            n = min(n, len(prompt) - 1)  # feed at least one token: its logits start the action
+            keep.append(n)
+            feed.append(prompt[n:])
+        self._cache.truncate(keep)
+        self._cache.maybe_compact()
+        return feed
+
+    def _generate(self, slots: list[int], prompts: list[list[int]]):
+        """Decode one action per row; returns (generated ids per row, how many of them were fed)."""
         budget = max(1, self.max_new_tokens)
-        rows = [encode_history(self.tok, [t.text for t in h], self.max_length - budget) for h in histories]
-        ids, att = self._left_pad(rows)
-        pos = (att.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(ids, attention_mask=att, position_ids=pos, use_cache=True)
-        done = torch.zeros(len(rows), dtype=torch.bool, device=self.device)
-        new: list[list[int]] = [[] for _ in rows]
-        for _ in range(budget):
+        new_tokens = self._prepare_rows(slots, prompts)
+        ids, att = self._left_pad(new_tokens)
+        out = self._cache.forward(self.model, ids, att.bool())
+        n = len(slots)
+        done = torch.zeros(n, dtype=torch.bool, device=self.device)
+        new: list[list[int]] = [[] for _ in range(n)]
+        fed = [0] * n
+        for step in range(budget):
             tok = self._pick(self._scores(out))
-            for i in range(len(rows)):
+            for i in range(n):
                 if not done[i]:
                     new[i].append(int(tok[i]))
+            feed = ~done
             done |= tok == self.stop
-            if bool(done.all()):
+            if bool(done.all()) or step == budget - 1:
                 break
-            att = torch.cat([att, torch.ones_like(att[:, :1])], 1)
-            pos = pos[:, -1:] + 1
-            out = self.model(tok.unsqueeze(1), attention_mask=att, position_ids=pos,
-                             past_key_values=out["past_key_values"], use_cache=True)
-        return [self.tok.decode(r, skip_special_tokens=True).removesuffix("\n") + "\n" for r in new]
+            out = self._cache.forward(self.model, tok.unsqueeze(1), feed.unsqueeze(1))
+            for i in range(n):
+                fed[i] += bool(feed[i])
+        return new, fed
 
     # ------------------------------------------------------------------ re-ranking
     def _rerank(self, histories: Sequence[TextHistory], slots: Sequence[int]) -> list[str]:

@@ -11,8 +11,9 @@ over the round, returns = A + V. Then `epochs` passes of minibatches minimise
     + value_coef * 0.5 max((V - R)^2, (V_old + clip(V - V_old, -value_clip, value_clip) - R)^2)
     + bc_weight * CE on a batch of --data (optional, "keeps the model in distribution").
 
-Limitation: actions are re-tokenised from their text (as in the reference), not kept as the sampled
-ids; for canonical tokenisations the two agree.
+Actions are trained as the token ids the policy sampled (recorded by `LMPolicy`, used through
+``build_mdp(..., use_action_tokens=True)``), not re-tokenised from their text (the reference
+re-tokenises, which can differ from the sampled ids and bias the ratio).
 
 Example:
     >>> import torch
@@ -123,7 +124,7 @@ def train(cfg: PPOConfig):
     metrics: dict = {}
     while run.round < cfg.steps and not run.out_of_time():
         episodes = run.collect()
-        segs = build_mdp(episodes, run.tok, gamma=cfg.gamma, max_length=cfg.max_length)
+        segs = build_mdp(episodes, run.tok, gamma=cfg.gamma, max_length=cfg.max_length, use_action_tokens=True)
         # score the rollouts: old log-probs and values, reference log-probs (one minibatch at a time)
         rows = []
         with torch.no_grad():

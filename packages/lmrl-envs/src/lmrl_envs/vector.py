@@ -238,6 +238,9 @@ class VectorEnv:
         env, rec = self.envs[slot], self._rec[slot]
         info = {k: v for k, v in rec.last_info.items() if k in ("success", "cut_off") or k.startswith("final_")}
         info["invalid_actions"] = rec.invalid
+        if truncated and not terminated:
+            # where the history of the state the episode was cut in starts: value learners bootstrap from it
+            info["final_context_start"] = env.history_start
         if rec.spec.options:
             info["options"] = rec.spec.options
         ep = Episode(

@@ -69,6 +69,9 @@ class TrainConfig:
     """Log metrics every N steps."""
     bf16: bool = True
     """bf16 autocast on CUDA (ignored on CPU)."""
+    cpu_threads: int | None = None
+    """torch CPU threads (None: torch's default). On a shared machine use 1: more threads than free cores
+    slows small models many-fold."""
 
     def validate(self) -> None:
         """Raise `ConfigError` naming the first out-of-range flag."""
@@ -87,6 +90,7 @@ class TrainConfig:
             (0 < self.gamma <= 1, f"--gamma must be in (0, 1], got {self.gamma}"),
             (self.save_every >= 1, "--save-every must be >= 1"),
             (self.log_every >= 1, "--log-every must be >= 1"),
+            (self.cpu_threads is None or self.cpu_threads >= 1, "--cpu-threads must be >= 1"),
         ]
         for ok, msg in checks:
             if not ok:

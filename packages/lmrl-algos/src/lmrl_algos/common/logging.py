@@ -53,7 +53,7 @@ class MetricsLogger:
             for k, v in metrics.items():
                 self.tb.add_scalar(k, float(v), step)
         if self.bar is not None:
-            shown = {k.split("/")[-1]: f"{v:.4g}" for k, v in metrics.items()
+            shown = {k.split("/")[-1]: f"{v:.4g}" for k, v in row.items()
                      if k.startswith("losses/") or k in ("charts/tokens_per_s", "charts/return")}
             self.bar.set_postfix(shown, refresh=False)
 

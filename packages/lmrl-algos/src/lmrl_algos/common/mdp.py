@@ -6,11 +6,22 @@ actions (``action_mask``). Each step's context is tokenised from exactly the tex
 policy builds its prompts with the same `encode_history`, so training tokens and rollout tokens
 never drift apart.
 
+Actions a policy generated are trained on *as the token ids it generated*: `LMPolicy` records them
+per episode (``info["behaviour"]["action_tokens"]``, one list per action, with ``record_tokens=True``)
+and ``build_mdp(..., use_action_tokens=True)`` (the online trainers) uses them for the action pieces
+instead of re-encoding the action text, which could tokenise differently (e.g. ``"mo" "ve"`` sampled,
+``"move"`` re-encoded). Observations are always encoded piecewise, as the policy encodes them.
+
 An episode becomes a *chain* of segments. Consecutive actions whose contexts extend each other
 (same ``context_start``) share one segment while it fits in ``max_length`` tokens; a history that
 restarts (maze-fo shows only the current observation) or an overflow starts a new segment. The last
 action token of a segment bootstraps into the first action token of the next segment
-(``next_prefix`` holds that segment's context), or into 0 at the end of the episode.
+(``next_prefix`` holds that segment's context), or into 0 at the end of an episode that terminated.
+An episode that was truncated (the env's step limit, or a dataset's horizon cutting it off) did not
+end: its last segment bootstraps into the state it was cut in (``next_prefix`` = that state's
+context, from ``info["final_context_start"]``, which `lmrl_envs.rollout` records). Treating the cut
+as terminal would teach values that stopping early is good. MC Returns cannot bootstrap; its
+returns-to-go of truncated episodes stay the observed (partial) sums.
 
 Per segment, in token positions:
   * ``action_mask``: 1 on action tokens.
@@ -39,7 +50,8 @@ import torch
 
 from lmrl_envs import Episode
 
-__all__ = ["MDPError", "Segment", "build_episode", "build_mdp", "collate", "encode_history", "encode_pieces"]
+__all__ = ["MDPError", "Segment", "action_tokens_of", "build_episode", "build_mdp", "collate", "encode_history",
+           "encode_pieces", "join_pieces"]
 
 
 class MDPError(ValueError):
@@ -56,7 +68,8 @@ class Segment:
     returns: list[float]
     next_action: list[int]
     next_prefix: list[int] | None
-    """Tokens of the next segment up to its first action token; None at the end of the chain."""
+    """Tokens of the next segment up to its first action token; for the last segment of a truncated
+    episode, the context of the state it was cut in; None at the end of a terminated episode."""
     episode: int = 0
     """Index of the episode in the dataset."""
 
@@ -81,10 +94,39 @@ def encode_history(tokenizer, texts: Sequence[str], max_tokens: int) -> list[int
         >>> len(encode_history(tok, ["ab\\n", "ab\\n"], 100)), len(encode_history(tok, ["ab\\n", "ab\\n"], 3))
         (5, 3)
     """
+    return join_pieces(tokenizer, encode_pieces(tokenizer, texts), max_tokens)
+
+
+def join_pieces(tokenizer, pieces: Sequence[Sequence[int]], max_tokens: int) -> list[int]:
+    """bos + the pieces' tokens, cut from the left to `max_tokens` (`encode_history` on token pieces)."""
     bos = _bos(tokenizer)
-    ctx = [t for piece in encode_pieces(tokenizer, texts) for t in piece]
+    ctx = [t for piece in pieces for t in piece]
     room = max(0, max_tokens - len(bos))
     return bos + (ctx[max(0, len(ctx) - room):] if room else [])
+
+
+def action_tokens_of(episode: Episode) -> list[list[int]] | None:
+    """The generated token ids of each action, as `LMPolicy` recorded them; None when absent or inconsistent.
+
+    Looked up in ``info["behaviour"]["action_tokens"]`` (where `lmrl_envs.rollout` stores a policy's
+    `episode_info`) or ``info["action_tokens"]``; used only when there is one non-empty list of
+    ints per action.
+
+    Example:
+        >>> from lmrl_envs import Episode
+        >>> ep = Episode("toy-v0", 0, ["a\\n", "b\\n"], [False, True], [1.0], [0],
+        ...              info={"behaviour": {"action_tokens": [[7, 3]]}})
+        >>> action_tokens_of(ep)
+        [[7, 3]]
+    """
+    info = episode.info or {}
+    behaviour = info.get("behaviour")
+    toks = (behaviour.get("action_tokens") if isinstance(behaviour, dict) else None) or info.get("action_tokens")
+    if not isinstance(toks, list) or len(toks) != len(episode.action_indices):
+        return None
+    if not all(isinstance(p, list) and p and all(isinstance(t, int) for t in p) for p in toks):
+        return None
+    return [list(p) for p in toks]
 
 
 def _returns_to_go(episode: Episode, action_pieces: list[list[int]], gamma: float) -> list[list[float]]:
@@ -103,10 +145,20 @@ def _returns_to_go(episode: Episode, action_pieces: list[list[int]], gamma: floa
     return out
 
 
-def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int, index: int = 0) -> list[Segment]:
-    """Tokenise one episode into its chain of segments (see the module docstring)."""
+def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int, index: int = 0,
+                  use_action_tokens: bool = False) -> list[Segment]:
+    """Tokenise one episode into its chain of segments (see the module docstring).
+
+    With `use_action_tokens`, the actions' recorded generated ids (`action_tokens_of`) replace the
+    re-encoded action texts when the episode has them (only for episodes generated with this
+    tokenizer: the online trainers' own rollouts).
+    """
     pieces = encode_pieces(tokenizer, episode.texts)
     acts = episode.action_indices
+    generated = action_tokens_of(episode) if use_action_tokens else None
+    if generated is not None:
+        for a, ids in zip(acts, generated, strict=True):
+            pieces[a] = ids
     bos = _bos(tokenizer)
     for k, a in enumerate(acts):
         if not pieces[a]:
@@ -133,6 +185,13 @@ def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int,
             j += 1
         chunks.append((prefix, k, j))
         k = j + 1
+    final_prefix = None
+    final_start = episode.info.get("final_context_start")
+    if episode.truncated and not episode.terminated and final_start is not None:
+        # cut off (time limit, data horizon), not ended: the last action bootstraps into the state it left
+        ctx = [t for p in pieces[final_start:] for t in p]
+        room = max_length - len(bos) - 1
+        final_prefix = bos + ctx[max(0, len(ctx) - room):]
     segments = []
     for c, (prefix, k, j) in enumerate(chunks):
         ids, mask, rew, ret = list(prefix), [0] * len(prefix), [0.0] * len(prefix), [0.0] * len(prefix)
@@ -152,16 +211,18 @@ def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int,
         nxt = [-1] * len(ids)
         for p, q in zip(positions, positions[1:], strict=False):
             nxt[p] = q
-        next_prefix = list(chunks[c + 1][0]) if c + 1 < len(chunks) else None
+        next_prefix = list(chunks[c + 1][0]) if c + 1 < len(chunks) else final_prefix
         segments.append(Segment(ids, mask, rew, ret, nxt, next_prefix, index))
     return segments
 
 
-def build_mdp(episodes: Iterable[Episode], tokenizer, *, gamma: float, max_length: int) -> list[Segment]:
+def build_mdp(episodes: Iterable[Episode], tokenizer, *, gamma: float, max_length: int,
+              use_action_tokens: bool = False) -> list[Segment]:
     """All segments of all episodes, in order (`Segment.episode` says which episode)."""
     out: list[Segment] = []
     for i, ep in enumerate(episodes):
-        out += build_episode(ep, tokenizer, gamma=gamma, max_length=max_length, index=i)
+        out += build_episode(ep, tokenizer, gamma=gamma, max_length=max_length, index=i,
+                             use_action_tokens=use_action_tokens)
     return out
 
 

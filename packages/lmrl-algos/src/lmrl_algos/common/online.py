@@ -2,7 +2,10 @@
 
 One round = collect episodes with the current sampling policy via `lmrl_envs.rollout`, then update.
 Round r plays the episode seeds ``seed * 1_000_003 + r * n_rollouts + i`` and samples with generator
-seed ``seed + r``, so a resumed run replays exactly the rounds it would have played.
+seed ``seed + r``, so a resumed run replays exactly the rounds it would have played. The policy keeps
+its KV cache across turns and records the token ids it generated per action
+(``info["behaviour"]["action_tokens"]``); the trainers build their MDP with
+``use_action_tokens=True``, so they train on exactly the sampled tokens.
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class OnlineRun:
         """Play this round's episodes with the current model, sampling."""
         cfg = self.cfg
         policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
-                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round)
+                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round, record_tokens=True)
         self.model.eval()
         eps = lmrl_envs.rollout(self.envs, policy, cfg.n_rollouts,
                                 seed=cfg.seed * 1_000_003 + self.round * cfg.n_rollouts)

@@ -58,9 +58,12 @@ def load_episodes(cfg: TrainConfig) -> list[Episode]:
 
 
 def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] | None, device) -> tuple:
-    """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint or --model."""
+    """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint or --model (and apply
+    --cpu-threads)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    if cfg.cpu_threads:
+        torch.set_num_threads(cfg.cpu_threads)
     env = canonical_env_id(cfg.env)
     source = Path(cfg.out) / "checkpoint" if cfg.resume else (Path(cfg.init) if cfg.init else None)
     if source is None:
@@ -199,7 +202,8 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
             torch.distributed.barrier()
 
     log = MetricsLogger(out, total=cfg.steps, initial=step, enabled=dist.is_main, desc=algo.name)
-    tokens, t_log, losses = 0, time.time(), []
+    tokens, total_tokens, t_log, losses = 0, 0, time.time(), []
+    t_session = time.time()
     t0 = time.time() - elapsed
     model.train()
     while step < cfg.steps:
@@ -208,26 +212,29 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
         chosen: list[Segment] = [segments[i] for i in idx]
         denom = max(1.0, float(sum(sum(s.action_mask[1:]) for s in chosen))) / dist.world
         local = chosen[dist.rank::dist.world]
-        batch = {k: v.to(device) for k, v in collate(local, tok.pad_token_id).items()}
+        cpu_batch = collate(local, tok.pad_token_id)
+        n_tok = int(cpu_batch["attention_mask"].sum()) * dist.world  # counted on the CPU copy: no device sync
+        tokens, total_tokens = tokens + n_tok, total_tokens + n_tok
+        batch = {k: v.to(device, non_blocking=True) for k, v in cpu_batch.items()}
         with _autocast(device, cfg):
             loss, metrics = algo.loss(train_model, batch, cfg, denom)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip:
-            metrics["charts/grad_norm"] = float(torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip))
+            metrics["charts/grad_norm"] = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
         opt.step()
         sched.step()
         algo.after_step(model, cfg)
         step += 1
-        tokens += int(batch["attention_mask"].sum()) * dist.world
-        losses.append(loss.item())
+        losses.append(loss.detach())  # metrics stay tensors until a log step (one sync per log, not per step)
         elapsed = time.time() - t0
         log.advance()
         if step % cfg.log_every == 0 or step == cfg.steps:
             now = time.time()
-            metrics.update({"losses/total": loss.item(), "charts/lr": sched.get_last_lr()[0],
+            metrics.update({"losses/total": loss.detach(), "charts/lr": sched.get_last_lr()[0],
                             "charts/tokens_per_s": tokens / max(now - t_log, 1e-9), "charts/epoch": position / len(segments)})
             log.log(step, metrics)
+            del losses[:-cfg.log_every]
             tokens, t_log = 0, now
         out_of_time = cfg.time_budget is not None and elapsed >= cfg.time_budget
         if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
@@ -236,8 +243,9 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
             break
     if step % cfg.save_every != 0 and step != cfg.steps:
         save()
-    recent = losses[-cfg.log_every:] or [math.nan]
+    recent = [float(x) for x in losses[-cfg.log_every:]] or [math.nan]
     log.summary(f"{algo.name}: {step} steps in {elapsed:.1f}s on {device} ({len(episodes)} episodes, "
-                f"{len(segments)} segments), final loss {sum(recent) / len(recent):.4f}, checkpoint {out / 'checkpoint'}")
+                f"{len(segments)} segments), {total_tokens / max(time.time() - t_session, 1e-9):.0f} tokens/s, "
+                f"final loss {sum(recent) / len(recent):.4f}, checkpoint {out / 'checkpoint'}")
     log.close()
     return out / "checkpoint"

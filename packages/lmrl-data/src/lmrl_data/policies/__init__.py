@@ -64,10 +64,10 @@ RECIPES: dict[str, Recipe] = {
     "chess-v0": Recipe(
         env_id="chess-v0",
         policy=f"{_P}.chess:WeakenedEnginePolicy",
-        params={"elo_min": 800, "elo_max": 1600, "random_at_min": 0.3, "random_at_max": 0.0, "preset": "fast", "nodes": 4000},
+        params={"elo_min": 800, "elo_max": 1600, "random_at_min": 0.15, "random_at_max": 0.0, "preset": "fast", "nodes": 4000},
         default_episodes=625_000,
         description="White = Stockfish (4000 nodes) weakened by random moves, strength drawn per game from "
-                    "'Elo' 800-1600 (random-move probability 0.3 -> 0.0), against the env's fast Stockfish opponent.",
+                    "'Elo' 800-1600 (random-move probability 0.15 -> 0.0), against the env's fast Stockfish opponent.",
         paper=PaperStats(625_000, 46.7, 18.16, 0.60, 0.210, 0.970),
         tolerance={"length_mean": 10.0, "success_rate": 0.15, "return_mean": 0.3},
         bc_filter="success",
@@ -75,10 +75,10 @@ RECIPES: dict[str, Recipe] = {
     "endgames-v0": Recipe(
         env_id="endgames-v0",
         policy=f"{_P}.chess:EndgameMixturePolicy",
-        params={"random_prob": 0.4, "preset": "fast", "nodes": 2000},
+        params={"random_prob": 0.3, "preset": "fast", "nodes": 2000},
         default_episodes=97_756,
         description="From the env's random K+Q / K+R / K+Q+R / K+R+R vs K positions: White's engine (2000 nodes) "
-                    "mixed with random moves (random with probability 0.4).",
+                    "mixed with random moves (random with probability 0.3).",
         paper=PaperStats(97_756, 11.9, 12.0, 0.59, 0.586, 0.492),
         tolerance={"length_mean": 4.0, "success_rate": 0.1, "return_mean": 0.15},
         bc_filter="success",

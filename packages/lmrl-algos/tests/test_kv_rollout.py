@@ -1,0 +1,180 @@
+"""The batched KV-cache rollout: same actions as a naive loop, no lost episodes, training sees the generated ids."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import lmrl_envs
+from lmrl_algos.common.kv_cache import RowCache
+from lmrl_algos.common.mdp import build_mdp, encode_pieces, join_pieces
+from lmrl_algos.models import LMWithHeads, build_tiny_model, build_tiny_tokenizer, newline_id
+from lmrl_algos.policy import LMPolicy
+from lmrl_envs import EpisodeSpec, StepResult, TextEnv
+
+
+class EchoEnv(TextEnv):
+    """Full history, seeded observations: "say a b c:" then random letter pairs; reward 1 for the asked text."""
+
+    max_steps = 5
+
+    def _reset(self, options):
+        self.target = " ".join(self.rng.choice("abcdef") for _ in range(3)) + "\n"
+        return f"say {self.target.strip()}:\n", {}
+
+    def _step(self, action):
+        hit = action == self.target
+        return StepResult(f"{self.rng.choice('abcdef')} {self.rng.choice('ghij')}\n", float(hit), terminated=hit,
+                          info={"success": True} if hit else {})
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """One torch thread: on a shared 2-core machine more threads spin instead of working."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+if "test-echo-v0" not in lmrl_envs.list_envs():
+    lmrl_envs.register("test-echo-v0", EchoEnv)
+
+
+def _setup(env_id, seed=0):
+    texts = ["Count:\n", "up\n", "down\n", "ok\n", "no\n", "Win\n", "move up\n", "move left\n", "say a b c:\n"]
+    probe = lmrl_envs.make(env_id)
+    for s in range(4):
+        obs, _ = probe.reset(seed=s)
+        texts.append(obs)
+    tok = build_tiny_tokenizer(texts, vocab_size=320)
+    lm = build_tiny_model(tok, n_layer=2, n_embd=32, n_head=2, seed=seed)
+    with torch.random.fork_rng(devices=[]):  # an untied random LM head, so greedy actions vary with the context
+        torch.manual_seed(seed)
+        lm.lm_head.weight = torch.nn.Parameter(torch.randn_like(lm.lm_head.weight))
+    return LMWithHeads(lm).eval(), tok
+
+
+def _envs(env_id, n, max_steps):
+    envs = [lmrl_envs.make(env_id) for _ in range(n)]
+    for e in envs:
+        e.max_steps = max_steps  # short episodes keep the test quick
+    return envs
+
+
+@torch.no_grad()
+def naive_episode(env, model, tok, seed, *, budget, max_length):
+    """The reference: one env, the whole prompt re-encoded and re-run for every token (no cache at all).
+
+    Observations are encoded piecewise, the agent's own actions are the ids it generated.
+    """
+    stop = newline_id(tok)
+    obs, _ = env.reset(seed=seed)
+    pieces = encode_pieces(tok, [obs])  # aligned with env.episode_texts
+    actions, done = [], False
+    while not done:
+        prompt = join_pieces(tok, pieces[env.history_start:], max_length - budget)
+        new = []
+        for _ in range(budget):
+            logits = model(torch.tensor([prompt + new]))["logits"][0, -1]
+            new.append(int(logits.argmax()))
+            if new[-1] == stop:
+                break
+        text = tok.decode(new, skip_special_tokens=True).removesuffix("\n") + "\n"
+        ids = new if new[-1] == stop else new + [stop]
+        actions.append(ids)
+        obs, _, term, trunc, _ = env.step(text)
+        pieces += [ids, *encode_pieces(tok, [obs])]
+        done = term or trunc
+    return [t.text for t in env.episode_texts], actions
+
+
+@pytest.mark.parametrize(("env_id", "max_length"), [("maze-fo", 256), ("test-echo", 256), ("test-echo", 24)])
+def test_batched_kv_rollout_matches_naive_loop(env_id, max_length):
+    """maze-fo rebuilds every turn (history = current observation); test-echo keeps the full history
+    (appends), and with max_length 24 the prompt is cut from the left mid-episode (rebuilds)."""
+    model, tok = _setup(env_id)
+    budget = 4
+    policy = LMPolicy(model, tok, greedy=True, max_new_tokens=budget, max_length=max_length, record_tokens=True)
+    eps = lmrl_envs.rollout(_envs(env_id, 4, 5), policy, 9, seed=100)
+    ref_env = _envs(env_id, 1, 5)[0]
+    for ep in eps:
+        texts, actions = naive_episode(ref_env, model, tok, ep.seed, budget=budget, max_length=max_length)
+        assert ep.texts == texts
+        assert ep.info["behaviour"]["action_tokens"] == actions
+    # the comparison is not vacuous: the actions differ between episodes and turns
+    assert len({ep.texts[i] for ep in eps for i in ep.action_indices}) > 3
+
+
+def test_kv_cache_flag_off_gives_same_actions():
+    model, tok = _setup("toy-count")
+    kw = {"greedy": True, "max_new_tokens": 3, "max_length": 64}
+    a = lmrl_envs.rollout(_envs("toy-count", 3, 4), LMPolicy(model, tok, **kw), 7, seed=3)
+    b = lmrl_envs.rollout(_envs("toy-count", 3, 4), LMPolicy(model, tok, kv_cache=False, **kw), 7, seed=3)
+    assert [e.texts for e in a] == [e.texts for e in b]
+
+
+def test_continuous_batching_returns_every_spec_once():
+    model, tok = _setup("toy-count")
+    specs = [EpisodeSpec(seed) for seed in (5, 9, 2, 7, 11, 3, 8, 1, 4, 6, 10)]
+    policy = LMPolicy(model, tok, greedy=False, max_new_tokens=3, max_length=64, seed=1, record_tokens=True)
+    eps = lmrl_envs.rollout(_envs("toy-count", 4, 4), policy, specs=specs)
+    assert [e.seed for e in eps] == [s.seed for s in specs]
+    assert all(len(e.info["behaviour"]["action_tokens"]) == len(e.rewards) for e in eps)
+    assert policy._slots == {}  # every slot's episode was closed
+
+
+def test_generated_tokens_are_the_training_tokens():
+    model, tok = _setup("toy-count")
+    picked: list[list[int]] = []
+
+    class Spy(LMPolicy):
+        def _pick(self, scores):
+            tok_ = super()._pick(scores)
+            picked.append(tok_.tolist())
+            return tok_
+
+    policy = Spy(model, tok, greedy=False, max_new_tokens=4, max_length=256, seed=0, record_tokens=True)
+    eps = lmrl_envs.rollout(_envs("toy-count", 1, 4), policy, 6, seed=0)
+    generated = [a for ep in eps for a in ep.info["behaviour"]["action_tokens"]]
+    # the recorded ids are the sampled ones (plus the stop token when the budget of 4 cut the action)
+    assert [g[0] for g in picked] == [t for a in generated for t in a[:4]]
+    assert all(a[-1] == newline_id(tok) for a in generated)
+    segs = build_mdp(eps, tok, gamma=1.0, max_length=256, use_action_tokens=True)
+    assert len(segs) == len(eps)  # full history: one segment per episode
+    for seg, ep in zip(segs, eps, strict=True):
+        acts = ep.info["behaviour"]["action_tokens"]
+        trained = [t for t, m in zip(seg.input_ids, seg.action_mask, strict=True) if m]
+        assert trained == [t for a in acts for t in a]
+        obs = encode_pieces(tok, [t for t, is_a in zip(ep.texts, ep.is_action, strict=True) if not is_a])
+        expected = [tok.bos_token_id] + [t for i, o in enumerate(obs[:len(acts)]) for t in o + acts[i]]
+        assert seg.input_ids == expected
+    # re-encoding the action texts would have trained on other tokens (sampled ids are not canonical)
+    retok = build_mdp(eps, tok, gamma=1.0, max_length=256)
+    assert any(a.input_ids != b.input_ids for a, b in zip(segs, retok, strict=True))
+
+
+def test_row_cache_compact_keeps_the_next_token_logits():
+    model, tok = _setup("toy-count")
+    torch.manual_seed(0)
+    cache = RowCache(3)
+    ids = torch.randint(2, len(tok), (3, 6))
+    feed = torch.tensor([[0, 1, 1, 0, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 0, 1]], dtype=torch.bool)
+    cache.forward(model, ids, feed)
+    cache.drop([1])
+    cache.forward(model, ids[:, :2], torch.ones(3, 2, dtype=torch.bool))
+    nxt = torch.tensor([[7], [8], [9]])
+    before = cache.forward(model, nxt, torch.ones(3, 1, dtype=torch.bool))["logits"][:, -1]
+    cache2 = RowCache(3)
+    cache2.forward(model, ids, feed)
+    cache2.drop([1])
+    cache2.forward(model, ids[:, :2], torch.ones(3, 2, dtype=torch.bool))
+    cache2.compact()
+    assert cache2.length == 6 and cache2.positions.tolist() == [6, 2, 4]
+    after = cache2.forward(model, nxt, torch.ones(3, 1, dtype=torch.bool))["logits"][:, -1]
+    torch.testing.assert_close(before, after, atol=1e-5, rtol=1e-5)
+    # and both equal a plain forward of each row's real tokens
+    for r, toks in enumerate([[*ids[0, [1, 2, 4, 5]].tolist(), *ids[0, :2].tolist(), 7], [*ids[1, :2].tolist(), 8],
+                              [*ids[2, [3, 5]].tolist(), *ids[2, :2].tolist(), 9]]):
+        plain = model(torch.tensor([toks]))["logits"][0, -1]
+        torch.testing.assert_close(after[r], plain, atol=1e-5, rtol=1e-5)
