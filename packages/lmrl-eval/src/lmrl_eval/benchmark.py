@@ -159,6 +159,8 @@ class BenchmarkConfig:
     """Processes generating datasets (the bytes do not depend on it)."""
     progress: bool = True
     """Progress bars and stage lines on stderr."""
+    threads: int | None = None
+    """torch CPU threads for training and evaluation (None: torch's default, one per core)."""
 
 
 @dataclass(frozen=True)
@@ -290,7 +292,10 @@ def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> 
         return json.loads(path.read_text())
     episodes = budget.eval.get(stage.env)
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: evaluating ({episodes or 'protocol'} episodes)")
-    kwargs = {**_EVAL_DECODE, **budget.decode.get(stage.env, {})}
+    from lmrl_algos.presets import DECODING
+
+    task = stage.env.removesuffix("-fo").removesuffix("-po")
+    kwargs = {**_EVAL_DECODE, **DECODING.get(task, {}), **budget.decode.get(stage.env, {})}
     policy = load_eval_policy(str(run), stage.env, seed=stage.seed, device=cfg.device, **kwargs)
     t0 = time.time()
     result = evaluate(stage.env, policy, episodes, seed=stage.seed, batch_size=64, progress=cfg.progress)
@@ -324,6 +329,12 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
         import lmrl_data  # noqa: F401
     except ImportError:
         raise ImportError("the benchmark trains models and generates data: pip install 'lmrl-eval[full]'") from None
+    if cfg.threads is not None:
+        if cfg.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {cfg.threads}")
+        import torch
+
+        torch.set_num_threads(cfg.threads)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     stages = plan(budget, envs, algos, cfg.seeds)

@@ -51,7 +51,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     cfg = BenchmarkConfig(out=args.out, envs=tuple(args.envs) if args.envs else None,
                           algos=tuple(args.algos) if args.algos else None, budget=args.budget,
                           seeds=tuple(args.seeds), device=args.device, model=args.model, force=args.force,
-                          workers=args.workers)
+                          workers=args.workers, threads=args.threads)
     report = run_benchmark(cfg, command=" ".join(["lmrl-eval", *sys.argv[1:]]))
     print(report)
     return 0
@@ -92,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--model", default="tiny",
                    help="tiny (offline GPT-2-style model built per task, the default) or a local HF causal LM directory")
     p.add_argument("--workers", type=int, default=1, help="processes generating datasets (default 1)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads (default: one per core; use 1 on a machine shared with other jobs)")
     p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
     p.set_defaults(fn=_cmd_benchmark)
 

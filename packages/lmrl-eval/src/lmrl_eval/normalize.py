@@ -10,9 +10,10 @@ report shows it; `clip=True` reproduces the paper's 0 for such cells.
 Constants. Where our environment is faithful to the original (Maze, Wordle, Chess, Endgames), they
 are the paper's (Table 5). Where we rebuilt the simulator (Text-Nav engine, the knowledge-based
 20Q and Guess-My-City oracles, the rule-based car buyer), the paper's average and maximum describe
-a different environment, so ours are derived: the minimum from the reward definition, the average
-from our generated dataset (`lmrl-data stats`), the maximum from our best scripted policy. Each
-constant carries its source.
+a different environment, so ours are derived: the minimum from the reward definition (Car Dealer:
+the paper's 0 = no sale, not the rule's most negative refusal value, so that a policy that never
+sells scores 0 and not ~48), the average from our generated dataset (`lmrl-data stats`), the maximum
+from our best scripted policy. Each constant carries its source (CONSTANTS.md).
 
 Example:
     >>> normalize(-6.97, "maze-fo")          # the paper's FO-Maze ILQL cell: 99.9
