@@ -178,3 +178,19 @@ def test_row_cache_compact_keeps_the_next_token_logits():
                               [*ids[2, [3, 5]].tolist(), *ids[2, :2].tolist(), 9]]):
         plain = model(torch.tensor([toks]))["logits"][0, -1]
         torch.testing.assert_close(after[r], plain, atol=1e-5, rtol=1e-5)
+
+
+def test_row_cache_compacts_once_holes_pass_a_quarter_of_the_longest_row():
+    model, tok = _setup("toy-count")
+    cache = RowCache(2)
+    ids = torch.randint(2, len(tok), (2, 80))
+    feed = torch.ones(2, 80, dtype=torch.bool)
+    feed[1, :] = False
+    feed[1, -8:] = True  # row 1: 8 real tokens, row 0: 80
+    cache.forward(model, ids, feed)
+    assert not cache.maybe_compact() and cache.length == 80  # no holes beyond the longest row
+    cache.forward(model, ids[:, :20], torch.tensor([[False] * 20, [True] * 20]))  # 20 holes for row 0
+    assert not cache.maybe_compact() and cache.length == 100  # 20 <= max(16, 80 / 4)
+    cache.forward(model, ids[:, :1], torch.tensor([[False], [True]]))
+    assert cache.maybe_compact()  # 21 > 20
+    assert cache.length == 80 and cache.positions.tolist() == [80, 29]

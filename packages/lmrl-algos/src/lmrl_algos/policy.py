@@ -25,8 +25,10 @@ How a turn is generated (``kv_cache=True``, the default):
   context limit cuts the prompt, the row is rebuilt from the first token that differs (for maze-fo,
   the position sentence after the shared "The goal is at ..." prefix); a new episode in the slot
   is prefilled from scratch. All of this happens in one forward call with the other rows' appends. Rows append different numbers of tokens per call; the
-  shorter ones get holes (masked columns, no position), which `RowCache.compact` squeezes out once
-  they outnumber the real tokens.
+  shorter ones get holes (masked columns, no position), which `RowCache.maybe_compact` squeezes out
+  once the cache is a quarter longer than its longest row (every forward call reads the holes too).
+  The prompt of a slot whose history only grew is its cached row plus the new texts' tokens, and the
+  token ids of seen texts are memoised, so a turn's Python work is O(new tokens), not O(history).
 * **Continuous batching.** `lmrl_envs.rollout` refills a slot as soon as its episode ends, so the
   batch stays full; `end_episode` forgets the slot's tokens and the new episode is prefilled in
   the next call. When slots go idle at the end, their rows are removed from the cache.
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import torch
 
@@ -83,6 +86,8 @@ class _Slot:
     """The tokens of the slot's cache row: its last prompt + the action's ids."""
     cached: int = 0
     """How many of `row` are in the KV cache (the rest are fed next turn)."""
+    full: bool = False
+    """Whether `row` holds all of `pieces` (the last prompt was not cut from the left)."""
     actions: list[list[int]] = field(default_factory=list)
     """Generated token ids of each action of the episode so far."""
 
@@ -116,6 +121,9 @@ class LMPolicy:
         [True, True, True]
     """
 
+    MEMO_SIZE = 65536
+    """Texts whose token ids `_encode` keeps (the memo is cleared when full)."""
+
     def __init__(self, model: LMWithHeads, tokenizer, *, device="cpu", greedy: bool = False, temperature: float = 1.0,
                  max_new_tokens: int = 32, max_length: int = 256, value_term: str = "none", beta: float = 0.0,
                  rerank: bool = False, candidates: Sequence[str] | Callable[[int], Sequence[str]] | None = None,
@@ -133,6 +141,11 @@ class LMPolicy:
         self._cache: RowCache | None = None
         self._rows: list[int] = []
         """The slot of each cache row."""
+        self._bos_ids = [] if tokenizer.bos_token_id is None else [tokenizer.bos_token_id]
+        self._bos = SimpleNamespace(bos_token_id=tokenizer.bos_token_id)
+        """What `join_pieces` reads of the tokenizer (attribute access on a transformers tokenizer is slow)."""
+        self._piece_memo: dict[str, list[int]] = {}
+        """Token ids of recently seen texts (see `_encode`)."""
 
     def end_episode(self, slot: int) -> None:
         """Forget the slot's episode (its cache row is rebuilt for the next one)."""
@@ -150,53 +163,90 @@ class LMPolicy:
         slots = list(range(len(histories))) if slots is None else list(slots)
         if not histories:
             return []
-        pieces = [self._pieces(s, h) for s, h in zip(slots, histories, strict=True)]
+        pieces, extends = self._pieces(slots, histories)
         if self.rerank:
             actions = self._rerank(histories, slots)
             ids = encode_pieces(self.tok, actions)
-            prompts = [join_pieces(self.tok, p, self.max_length - len(a)) for p, a in zip(pieces, ids, strict=True)]
+            prompts = [self._prompt(s, p, e, self.max_length - len(a))
+                       for s, p, e, a in zip(slots, pieces, extends, ids, strict=True)]
             fed = [0] * len(slots)
         else:
-            budget = max(1, self.max_new_tokens)
-            prompts = [join_pieces(self.tok, p, self.max_length - budget) for p in pieces]
-            ids, fed = self._generate(slots, prompts)
-            actions = [self.tok.decode(r, skip_special_tokens=True).removesuffix("\n") + "\n" for r in ids]
+            room = self.max_length - max(1, self.max_new_tokens)
+            prompts = [self._prompt(s, p, e, room) for s, p, e in zip(slots, pieces, extends, strict=True)]
+            ids, fed = self._generate(slots, [p for p, _ in prompts])
+            actions = [a.removesuffix("\n") + "\n" for a in self.tok.batch_decode(ids, skip_special_tokens=True)]
             ids = [r if r and r[-1] == self.stop else r + [self.stop] for r in ids]
-        for s, h, p, prompt, a, a_ids, n in zip(slots, histories, pieces, prompts, actions, ids, fed, strict=True):
+        for s, h, p, (prompt, full), a, a_ids, n in zip(slots, histories, pieces, prompts, actions, ids, fed,
+                                                        strict=True):
             state = self._slots.setdefault(s, _Slot())
             state.texts = [t.text for t in h] + [normalize_action(a)]
             state.pieces = [*p, a_ids]
             state.row = prompt + a_ids
+            state.full = full
             state.cached = len(prompt) + n
             state.actions.append(a_ids)
         return actions
 
     # ------------------------------------------------------------------ token pieces
-    def _pieces(self, slot: int, history: TextHistory) -> list[list[int]]:
-        """The token pieces of `history`.
+    def _pieces(self, slots: list[int], histories: Sequence[TextHistory]) -> tuple[list[list[list[int]]], list[bool]]:
+        """The token pieces of each history, and whether it extends the slot's last one (same start).
 
-        The texts kept from the last turn (this policy's action among them) reuse their pieces; new
-        texts are encoded. A history that does not continue the last one starts afresh.
+        The texts kept from the last turn (this policy's action among them) reuse their pieces; the
+        new texts of all rows are encoded in one tokenizer call. A history that does not continue
+        the last one starts afresh.
         """
-        texts = [t.text for t in history]
+        known, extends, new_texts, spans = [], [], [], []
+        for slot, history in zip(slots, histories, strict=True):
+            texts = [t.text for t in history]
+            state = self._slots.get(slot)
+            k = len(texts) - 1  # texts already known: all but the new observation
+            if state is not None and state.texts and 0 <= k <= len(state.texts) and \
+                    texts[:k] == state.texts[len(state.texts) - k:]:
+                known.append(state.pieces[len(state.pieces) - k:] if k else [])
+                extends.append(k == len(state.texts))
+            else:
+                if state is not None:
+                    self._slots[slot] = _Slot()
+                k = 0
+                known.append([])
+                extends.append(False)
+            spans.append((len(new_texts), len(texts) - k))
+            new_texts += texts[k:]
+        new = self._encode(new_texts)
+        return [[*kn, *new[a:a + n]] for kn, (a, n) in zip(known, spans, strict=True)], extends
+
+    def _encode(self, texts: list[str]) -> list[list[int]]:
+        """`encode_pieces(texts)`, memoised: observations repeat (a maze cell's sentence, "Yes."), and
+        tokenizing them was a third of a maze-fo rollout's time. The lists are shared: never mutate them."""
+        memo = self._piece_memo
+        missing = list(dict.fromkeys(t for t in texts if t not in memo))
+        if missing:
+            if len(memo) + len(missing) > self.MEMO_SIZE:
+                memo.clear()
+            memo.update(zip(missing, encode_pieces(self.tok, missing), strict=True))
+        return [memo[t] for t in texts]
+
+    def _prompt(self, slot: int, pieces: list[list[int]], extends: bool, room: int) -> tuple[list[int], bool]:
+        """`join_pieces(pieces, room)` and whether it is uncut; O(new tokens) when the history extends the last one.
+
+        When the slot's last prompt was uncut and this history only appends texts to it, the prompt
+        is the slot's cached row (last prompt + action ids) plus the new texts' tokens.
+        """
         state = self._slots.get(slot)
-        k = len(texts) - 1  # texts already known: all but the new observation
-        if state is not None and state.texts and 0 <= k <= len(state.texts) and \
-                texts[:k] == state.texts[len(state.texts) - k:]:
-            new = encode_pieces(self.tok, texts[k:])
-            return [*state.pieces[len(state.pieces) - k:], *new] if k else new
-        if state is not None:
-            self._slots[slot] = _Slot()
-        return encode_pieces(self.tok, texts)
+        if extends and state is not None and state.full:
+            k = len(state.pieces)
+            new = [t for piece in pieces[k:] for t in piece]
+            if len(state.row) + len(new) <= room:
+                return state.row + new, True
+        prompt = join_pieces(self._bos, pieces, room)
+        return prompt, len(prompt) == len(self._bos_ids) + sum(len(p) for p in pieces)
 
     # ------------------------------------------------------------------ generation
     def _left_pad(self, rows: list[list[int]]):
         n = max(len(r) for r in rows)
-        ids = torch.full((len(rows), n), self.tok.pad_token_id, dtype=torch.long)
-        att = torch.zeros((len(rows), n), dtype=torch.long)
-        for i, r in enumerate(rows):
-            ids[i, n - len(r):] = torch.tensor(r, dtype=torch.long)
-            att[i, n - len(r):] = 1
+        pad = self.tok.pad_token_id
+        ids = torch.tensor([[pad] * (n - len(r)) + r for r in rows], dtype=torch.long)
+        att = torch.tensor([[0] * (n - len(r)) + [1] * len(r) for r in rows], dtype=torch.long)
         return ids.to(self.device), att.to(self.device)
 
     def _scores(self, out: dict) -> torch.Tensor:

@@ -8,7 +8,8 @@ numbers of tokens per call, a finished row stops while others decode, and a row 
 (all its columns become holes, its positions restart at 0) and rebuilt in the next call while the
 other rows keep their cache; `truncate` keeps a prefix of each row (a new prompt that shares
 only a prefix with the cached tokens reuses that prefix). `compact` squeezes the holes out (order and positions are kept, so
-the cached keys and values stay valid) when they outgrow the real tokens.
+the cached keys and values stay valid); `maybe_compact` does it once the cache is a quarter
+longer than its longest row.
 
 The buffers are preallocated and grown by doubling (`_BufferLayer`), so appending a token costs
 O(1) copies instead of the O(T) concatenation of transformers' `DynamicLayer`.
@@ -58,8 +59,8 @@ class _BufferLayer(DynamicLayer):
         return self.keys, self.values
 
     def _resize(self, cap: int) -> None:
-        k = self.kbuf.new_zeros(*self.kbuf.shape[:2], cap, self.kbuf.shape[-1])
-        v = self.vbuf.new_zeros(*self.vbuf.shape[:2], cap, self.vbuf.shape[-1])
+        k = self.kbuf.new_empty(*self.kbuf.shape[:2], cap, self.kbuf.shape[-1])
+        v = self.vbuf.new_empty(*self.vbuf.shape[:2], cap, self.vbuf.shape[-1])
         k[..., :self.n, :] = self.kbuf[..., :self.n, :]
         v[..., :self.n, :] = self.vbuf[..., :self.n, :]
         self.kbuf, self.vbuf = k, v
@@ -69,13 +70,18 @@ class _BufferLayer(DynamicLayer):
 
     def gather(self, index: torch.Tensor) -> None:
         """Keep columns `index` (B, T') of each row (and rows in batch order of `index`)."""
+        index = index.to(self.kbuf.device)
         b, h, _, d = self.kbuf.shape
-        idx = index.to(self.kbuf.device)[:, None, :, None].expand(b, h, index.shape[1], d)
-        k, v = self.kbuf.gather(2, idx), self.vbuf.gather(2, idx)
-        cap = max(64, 2 * k.shape[2])
-        self.kbuf, self.vbuf = k.new_zeros(b, h, cap, d), v.new_zeros(b, h, cap, v.shape[-1])
-        self.n = 0
-        self.update(k, v)
+        w = index.shape[1]
+        rows = torch.arange(b, device=index.device)[:, None]
+        # advanced indexing (B, T', H, D) is about 2x faster than `gather` with an expanded 4-D index on CPU
+        k, v = self.kbuf[rows, :, index], self.vbuf[rows, :, index]
+        cap = max(64, w + w // 2)
+        self.kbuf, self.vbuf = k.new_empty(b, h, cap, d), v.new_empty(b, h, cap, v.shape[-1])
+        self.kbuf[..., :w, :] = k.transpose(1, 2)
+        self.vbuf[..., :w, :] = v.transpose(1, 2)
+        self.n = w
+        self.keys, self.values = self.kbuf[..., :w, :], self.vbuf[..., :w, :]
 
     def select_rows(self, rows: torch.Tensor) -> None:
         rows = rows.to(self.kbuf.device)
@@ -151,11 +157,17 @@ class RowCache:
             if layer.is_initialized:
                 layer.gather(index)
 
-    def maybe_compact(self, slack: int = 64) -> None:
-        """`compact` when the holes outnumber the longest row's real tokens (plus `slack`)."""
+    def maybe_compact(self, slack: int = 16, ratio: float = 0.25) -> bool:
+        """`compact` when the cache has more than ``max(slack, ratio * longest row)`` columns beyond its longest row.
+
+        Every forward call reads all columns, holes included, so holes cost as much attention as
+        real tokens; one compaction (a gather of the cache) costs about one such read. Returns whether it compacted.
+        """
         longest = int(self.positions.max()) if self.n_rows else 0
-        if self.length > 2 * longest + slack:
+        if self.length - longest > max(slack, ratio * longest):
             self.compact()
+            return True
+        return False
 
     def forward(self, model, ids: torch.Tensor, feed: torch.Tensor) -> dict:
         """Run `model` on W new columns: `ids` (B, W) token ids, `feed` (B, W) bool, True on real tokens.
