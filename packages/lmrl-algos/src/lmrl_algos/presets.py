@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from lmrl_algos.common.config import ConfigError
 
-__all__ = ["DECODING", "PRESETS", "QUICK", "describe", "preset_values", "quick_values"]
+__all__ = ["DECODING", "PRESETS", "describe", "preset_values"]
 
 _TINY = "lr 1e-3 and batch 32 for a tiny model from scratch (reference: gpt2 fine-tuned at 1e-4, batch 128)"
 
@@ -64,32 +64,6 @@ PRESETS: dict[str, dict[str, tuple[dict, str]]] = {
 the Table 3 cell marked '?'."""
 
 
-QUICK: dict[str, dict] = {
-    "bc": {"lr": 1e-3, "batch_size": 32, "time_budget": 120.0, "cpu_threads": 1},
-    "filtered_bc": {"lr": 1e-3, "batch_size": 32, "time_budget": 120.0, "cpu_threads": 1},
-    "mc": {"lr": 1e-3, "batch_size": 32, "time_budget": 120.0, "cpu_threads": 1},
-    "ilql": {"lr": 1e-3, "batch_size": 32, "polyak": 0.05, "time_budget": 120.0, "cpu_threads": 1},
-    "ppo": {"lr": 1e-5, "n_rollouts": 32, "rollout_batch": 32, "epochs": 1, "batch_size": 64, "max_new_tokens": 8,
-            "steps": 3, "time_budget": 120.0, "cpu_threads": 1},
-    "online_filtered_bc": {"lr": 1e-4, "n_rollouts": 32, "rollout_batch": 32, "bc_steps": 8, "max_new_tokens": 8,
-                           "steps": 3, "time_budget": 120.0, "cpu_threads": 1},
-}
-"""The "quick" benchmark budget: ~2 minutes per algorithm on 2 shared CPU cores with ``--model tiny``.
-
-Applied on top of a task preset (``make_config(algo, preset=task, **quick_values(algo), env=..., ...)``).
-Offline runs stop at ``time_budget`` (set ``steps`` high); mc / ilql / ppo / online %BC start from the
-quick BC run (``init=``). Why these values (measured on maze-fo, see the README's "Measured"):
-
-* lr 1e-3 for mc / ilql as well: the Q / V heads start at 0 and must reach returns of -10 .. -70;
-  at the presets' 1e-4 they barely move in a few hundred steps.
-* ilql polyak 0.05 (reference 0.005): the target network must follow within a short run.
-* cpu_threads 1: on a shared 2-core machine, torch's default threads slowed a BC step 20x (1 s
-  instead of 50 ms) when another process held a core.
-* ppo / online %BC: 3 rounds of 32 rollouts (a maze-fo rollout is up to 101 turns), one PPO epoch.
-
-These are settings for a smoke-scale benchmark, not for reproducing the paper's numbers.
-"""
-
 DECODING: dict[str, dict] = {
     "maze": {"rerank": True, "candidates": ["move up\n", "move down\n", "move left\n", "move right\n"]},
 }
@@ -101,18 +75,6 @@ free generation ``LM + beta * Q`` favours never-trained tokens (Q stays near its
 trained Q is negative). Measured: an MC run that re-ranking scores at -93 scored -401 with 99 %
 invalid moves in free generation. For bc the two agree (same numbers on 100 episodes).
 """
-
-
-def quick_values(algo: str) -> dict:
-    """The `QUICK` budget values of `algo` (a copy).
-
-    Example:
-        >>> quick_values("ilql")["polyak"]
-        0.05
-    """
-    if algo not in QUICK:
-        raise ConfigError(f"no quick budget for {algo!r}; choose one of {', '.join(QUICK)}")
-    return dict(QUICK[algo])
 
 
 def preset_values(algo: str, preset: str) -> dict:
