@@ -25,7 +25,7 @@ TINY = Budget(
 @pytest.fixture(scope="module")
 def bench_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    cfg = BenchmarkConfig(out=str(out), algos=("bc", "ilql", "ppo"), device="cpu", progress=False, threads=1)
+    cfg = BenchmarkConfig(out=str(out), algos=("bc", "ilql", "ppo"), device="auto", progress=False, threads=1)  # auto: the CLI default
     report = run_benchmark(cfg, command="test", budget=TINY)
     return out, report
 

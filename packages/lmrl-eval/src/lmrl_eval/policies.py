@@ -94,4 +94,8 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         from lmrl_algos.policy import load_policy
     except ImportError:
         raise ImportError("evaluating a checkpoint needs lmrl-algos: pip install 'lmrl-eval[full]'") from None
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)
