@@ -95,7 +95,7 @@ _QUICK_TRAIN = {
 }
 """The quick budget's training flags, on top of the task preset (measured on maze-fo, 2 cores, 1 thread):
 
-* BC 800 steps (~0.7 epoch of the 1092 training episodes' 20k one-action segments, ~40 s).
+* BC 800 steps (1.25 epochs of the 1092 training episodes' 20.4k one-action segments, ~40 s).
 * MC / ILQL at lr 1e-3 (presets: 1e-4): their heads start at 0 and must reach returns of -10 .. -70;
   at 1e-4 they barely move in a short run. ILQL's values propagate one action per Bellman backup, so it
   gets the most steps (~4 min); its target network follows faster (polyak 0.05, reference 0.005).
