@@ -1,5 +1,6 @@
 """Resume after a kill gives the uninterrupted run's weights; 2-process DDP matches 1 process."""
 
+import json
 import os
 import signal
 import subprocess
@@ -74,3 +75,58 @@ def test_two_process_ddp_matches_single_process(toy_data, tmp_path):
     a, b = _weights(single), _weights(ddp)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+ONLINE_RUNNER = '''
+import json, os, sys
+import conftest
+from safetensors.torch import save_file
+from lmrl_algos.cli import main
+from lmrl_algos.common import online
+
+rank, out = int(os.environ["RANK"]), sys.argv[-1]
+collect, save = online.OnlineRun.collect, online.OnlineRun.save
+
+def recording_collect(self):  # instrumentation: which episodes each rank holds after the gather
+    eps = collect(self)
+    with open(os.path.join(out, f"rank{rank}_round{self.round}.json"), "w") as f:
+        json.dump([[e.seed, e.texts] for e in eps], f)
+    return eps
+
+def recording_save(self, extra=None):  # instrumentation: each rank's weights
+    save_file({k: v.detach().clone() for k, v in self.model.state_dict().items()}, os.path.join(out, f"rank{rank}.st"))
+    save(self, extra)
+
+online.OnlineRun.collect, online.OnlineRun.save = recording_collect, recording_save
+sys.exit(main(sys.argv[1:-1]))
+'''
+
+
+@pytest.mark.parametrize("algo", ["online_filtered_bc", "ppo"])
+def test_two_process_online_rollouts_are_sharded_and_ranks_stay_identical(algo, toy_data, tmp_path):
+    bc = tmp_path / "bc"
+    train(make_config("bc", env="toy-count-v0", data=str(toy_data), out=str(bc), steps=3, batch_size=4,
+                      max_length=64, lr=1e-3, seed=1, device="cpu", bf16=False))
+    out = tmp_path / "online"
+    out.mkdir()
+    script = tmp_path / "online.py"
+    script.write_text(ONLINE_RUNNER)
+    args = ["train", algo, "--env", "toy-count-v0", "--init", str(bc), "--out", str(out), "--steps", "2",
+            "--n-rollouts", "8", "--rollout-batch", "4", "--max-new-tokens", "4", "--batch-size", "4",
+            "--lr", "1e-3", "--seed", "1", "--device", "cpu", str(out)]
+    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+                           str(script), *args], env=dict(_env(), OMP_NUM_THREADS="1"),
+                          capture_output=True, text=True, timeout=180)
+    if proc.returncode != 0:
+        pytest.fail(proc.stderr[-3000:])
+    seed0 = 1 * 1_000_003
+    for r in range(2):
+        held = [json.loads((out / f"rank{k}_round{r}.json").read_text()) for k in range(2)]
+        assert held[0] == held[1]  # every rank holds the whole round ...
+        assert [seed for seed, _ in held[0]] == list(range(seed0 + 8 * r, seed0 + 8 * r + 8))  # ... in seed order
+    a, b = load_file(out / "rank0.st"), load_file(out / "rank1.st")
+    saved = _weights(out)
+    for k in a:
+        assert torch.equal(a[k], b[k]), k  # the replicated update keeps the ranks identical
+    for k in saved:
+        assert torch.equal(saved[k], a["lm." + k] if "lm." + k in a else a[k]), k

@@ -1,7 +1,8 @@
 """Device resolution and torch.distributed (DDP) set-up: gloo on CPU, nccl on CUDA.
 
 A run launched with ``torchrun --nproc_per_node N`` (env vars RANK / WORLD_SIZE set) trains data
-parallel: every process draws the same global batch and takes its ``rank::world`` share.
+parallel: every process draws the same global batch and takes its ``rank::world`` share (offline
+trainers); online trainers shard each round's rollouts instead (`lmrl_algos.common.online`).
 """
 
 from __future__ import annotations

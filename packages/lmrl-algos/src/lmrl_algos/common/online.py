@@ -2,7 +2,14 @@
 
 One round = collect episodes with the current sampling policy via `lmrl_envs.rollout`, then update.
 Round r plays the episode seeds ``seed * 1_000_003 + r * n_rollouts + i`` and samples with generator
-seed ``seed + r``, so a resumed run replays exactly the rounds it would have played. The policy keeps
+seed ``seed + r``, so a resumed run replays exactly the rounds it would have played.
+
+Under ``torchrun`` (several processes) the rollouts, the expensive part, are sharded: rank k plays
+every world-th episode of the round (sampling seed ``seed + r + 7919 k``), and the episodes are
+gathered so that every rank holds the whole round in seed order. The update is then the same
+computation on every rank, from the same weights on the same data, so the ranks stay identical
+without gradient communication (tested); rank 0 writes checkpoints and logs. With one process the
+run is unchanged. The policy keeps
 its KV cache across turns and records the token ids it generated per action
 (``info["behaviour"]["action_tokens"]``); the trainers build their MDP with
 ``use_action_tokens=True``, so they train on exactly the sampled tokens.
@@ -40,9 +47,7 @@ class OnlineRun:
         if not cfg.init and not cfg.data and not cfg.resume:
             raise ConfigError(f"{name}: pass --init (a BC checkpoint) or --data (to build --model tiny's tokenizer)")
         self.dist = init_distributed(cfg.device)
-        if self.dist.enabled:
-            raise ConfigError(f"{name}: multi-process training is supported for the offline algorithms only")
-        self.device = resolve_device(cfg.device)
+        self.device = resolve_device(cfg.device, self.dist)
         seed_everything(cfg.seed)
         self.env_id = canonical_env_id(cfg.env)
         try:
@@ -59,21 +64,32 @@ class OnlineRun:
             self.sched.load_state_dict(self.resumed["scheduler"])
             self.round, self.elapsed = self.resumed["round"], self.resumed["elapsed"]
         self.t0 = time.time() - self.elapsed
-        self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, desc=name)
+        self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, enabled=self.dist.is_main, desc=name)
 
     def collect(self) -> list[lmrl_envs.Episode]:
         """Play this round's episodes with the current model, sampling."""
         cfg = self.cfg
+        rank, world = self.dist.rank, self.dist.world
         policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
-                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round, record_tokens=True)
+                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round + 7919 * rank,
+                          record_tokens=True)
+        specs = lmrl_envs.specs_from_seeds(cfg.n_rollouts, cfg.seed * 1_000_003 + self.round * cfg.n_rollouts)
+        mine = specs[rank::world]
         self.model.eval()
-        eps = lmrl_envs.rollout(self.envs, policy, cfg.n_rollouts,
-                                seed=cfg.seed * 1_000_003 + self.round * cfg.n_rollouts)
+        eps = lmrl_envs.rollout(self.envs, policy, specs=mine) if mine else []
         self.model.train()
+        if world > 1:  # every rank gets the whole round, in seed order
+            import torch.distributed as td
+
+            shares: list[list[lmrl_envs.Episode]] = [[] for _ in range(world)]
+            td.all_gather_object(shares, eps)
+            eps = [shares[i % world][i // world] for i in range(len(specs))]
         return eps
 
     def save(self, extra: dict[str, torch.Tensor] | None = None) -> None:
         self.elapsed = time.time() - self.t0
+        if not self.dist.is_main:  # every rank holds the same weights (see the module docstring)
+            return
         checkpoint.save(self.out, model=self.model, tokenizer=self.tok, optimizer=self.opt, extra=extra, state={
             "algo": self.name, "env_id": self.env_id, "config": self.cfg.to_dict(), "head_kwargs": self.head_kwargs,
             "step": self.round, "position": 0, "epoch": 0, "round": self.round, "elapsed": self.elapsed,
