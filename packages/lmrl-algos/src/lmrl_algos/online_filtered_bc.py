@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from lmrl_algos.bc import bc_loss
-from lmrl_algos.common.config import ConfigError, TrainConfig
+from lmrl_algos.common.config import ConfigError, OnlineConfig
 from lmrl_algos.common.mdp import build_mdp, collate
 from lmrl_algos.common.online import OnlineRun
 from lmrl_algos.common.trainer import batch_indices
@@ -21,15 +21,9 @@ __all__ = ["OnlineFilteredBCConfig", "train"]
 
 
 @dataclass(frozen=True)
-class OnlineFilteredBCConfig(TrainConfig):
+class OnlineFilteredBCConfig(OnlineConfig):
     """Online %BC (reference: 128 rollouts per round, keep top 30 %, lr 1e-4, batch 128, 100 rounds)."""
 
-    n_rollouts: int = 128
-    """Episodes collected per round."""
-    rollout_batch: int = 32
-    """Environments stepped together during rollouts."""
-    max_new_tokens: int = 32
-    """Per-turn token budget when generating actions."""
     keep_fraction: float = 0.3
     """Keep this fraction of each round's episodes, by return."""
     success_only: bool = False
@@ -41,9 +35,8 @@ class OnlineFilteredBCConfig(TrainConfig):
         super().validate()
         if not 0 < self.keep_fraction <= 1:
             raise ConfigError(f"--keep-fraction must be in (0, 1], got {self.keep_fraction}")
-        for name in ("n_rollouts", "rollout_batch", "max_new_tokens", "bc_steps"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.bc_steps < 1:
+            raise ConfigError("--bc-steps must be >= 1")
 
 
 def train(cfg: OnlineFilteredBCConfig):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from lmrl_algos.bc import bc_loss
-from lmrl_algos.common.config import ConfigError, TrainConfig
+from lmrl_algos.common.config import ConfigError, OnlineConfig
 from lmrl_algos.common.mdp import build_mdp, collate
 from lmrl_algos.common.online import OnlineRun
 from lmrl_algos.common.trainer import batch_indices
@@ -39,15 +39,9 @@ __all__ = ["PPOConfig", "gae", "ppo_loss", "train"]
 
 
 @dataclass(frozen=True)
-class PPOConfig(TrainConfig):
+class PPOConfig(OnlineConfig):
     """PPO (reference maze: lr 1e-6, lambda 0.95, gamma 0.99, clip 0.2, KL 0.1?, value coef 0.5)."""
 
-    n_rollouts: int = 128
-    """Episodes collected per round."""
-    rollout_batch: int = 32
-    """Environments stepped together during rollouts."""
-    max_new_tokens: int = 32
-    """Per-turn token budget when generating actions."""
     epochs: int = 4
     """Passes over each round's data."""
     lam: float = 0.95
@@ -67,9 +61,8 @@ class PPOConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
-        for name in ("n_rollouts", "rollout_batch", "max_new_tokens", "epochs"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
+        if self.epochs < 1:
+            raise ConfigError("--epochs must be >= 1")
         if not 0 <= self.lam <= 1:
             raise ConfigError(f"--lam must be in [0, 1], got {self.lam}")
         for name in ("kl_coef", "clip", "value_clip", "value_coef", "bc_weight"):

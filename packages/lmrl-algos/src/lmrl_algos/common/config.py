@@ -16,7 +16,7 @@ import textwrap
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["ConfigError", "TrainConfig", "field_docs"]
+__all__ = ["ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
 
 
 class ConfigError(ValueError):
@@ -98,6 +98,24 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class OnlineConfig(TrainConfig):
+    """Fields of the online trainers (rounds of rollouts in the real env)."""
+
+    n_rollouts: int = 128
+    """Episodes collected per round."""
+    rollout_batch: int = 32
+    """Environments stepped together during rollouts."""
+    max_new_tokens: int = 32
+    """Per-turn token budget when generating actions."""
+
+    def validate(self) -> None:
+        super().validate()
+        for name in ("n_rollouts", "rollout_batch", "max_new_tokens"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")
 
 
 @cache

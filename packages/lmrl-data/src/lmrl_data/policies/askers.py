@@ -79,6 +79,20 @@ def answer_entropy(answers: Sequence[str], candidates: Sequence[int]) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+def pick_tier(tiers: Sequence[dict[str, Any]], u: float) -> dict[str, Any]:
+    """The tier a uniform draw `u` in [0, 1) falls in by cumulative ``weight`` (without the weight).
+
+    Example:
+        >>> pick_tier([{"label": "a", "weight": 0.25}, {"label": "b", "weight": 0.75}], 0.5)
+        {'label': 'b'}
+    """
+    for tier in tiers:
+        u -= tier["weight"]
+        if u < 0:
+            break
+    return {k: v for k, v in tier.items() if k != "weight"}
+
+
 class Asker(BehaviourPolicy):
     """Asks questions of a `QuestionBank` and guesses from the consistent set (see the module doc).
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from lmrl_data.policies.askers import Asker, QuestionBank
+from lmrl_data.policies.askers import Asker, QuestionBank, pick_tier
 
 __all__ = ["TIERS", "CityInfoGainExpert", "MixedCityAskerPolicy", "city_bank"]
 
@@ -108,12 +108,7 @@ class MixedCityAskerPolicy(_CityAsker):
         self.tiers = tiers
 
     def skill(self, seed: int) -> dict[str, Any]:
-        u = self.episode_rng("tier", seed).random()
-        for tier in self.tiers:
-            u -= tier["weight"]
-            if u < 0:
-                break
-        return {**super().skill(seed), **{k: v for k, v in tier.items() if k != "weight"}}
+        return {**super().skill(seed), **pick_tier(self.tiers, self.episode_rng("tier", seed).random())}
 
 
 class CityInfoGainExpert(_CityAsker):

@@ -26,7 +26,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from lmrl_data.policies.askers import Asker, QuestionBank
+from lmrl_data.policies.askers import Asker, QuestionBank, pick_tier
 
 __all__ = ["TIERS", "InfoGainExpertPolicy", "MixedAskerPolicy", "object_bank"]
 
@@ -79,12 +79,7 @@ class MixedAskerPolicy(_ObjectAsker):
         self.tiers = tiers
 
     def skill(self, seed: int) -> dict[str, Any]:
-        u = self.episode_rng("tier", seed).random()
-        for tier in self.tiers:
-            u -= tier["weight"]
-            if u < 0:
-                break
-        return {**super().skill(seed), **{k: v for k, v in tier.items() if k != "weight"}}
+        return {**super().skill(seed), **pick_tier(self.tiers, self.episode_rng("tier", seed).random())}
 
 
 class InfoGainExpertPolicy(_ObjectAsker):
