@@ -357,8 +357,6 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
     out.mkdir(parents=True, exist_ok=True)
     stages = plan(budget, envs, algos, cfg.seeds)
     t_start = time.time()
-    results_path = out / "results.json"
-    previous = json.loads(results_path.read_text()) if results_path.exists() and not cfg.force else {}
     runs: list[dict[str, Any]] = []
     for i, stage in enumerate(stages, 1):
         _log(cfg, f"stage {i}/{len(stages)}: {stage.env} {stage.algo} seed {stage.seed}")
@@ -367,15 +365,18 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
         eval_record = _evaluate(cfg, budget, stage, out)
         runs.append({"env_id": lmrl_envs.spec(stage.env).id, "algo": stage.algo, "seed": stage.seed,
                      "train": train_record, "eval": eval_record})
-        _write_results(out, budget, cfg, command, runs, previous, time.time() - t_start)
+        _write_results(out, budget, cfg, command, runs, time.time() - t_start)
     from lmrl_eval.report import build_report
 
     return build_report(out)
 
 
 def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str | None, runs: list[dict[str, Any]],
-                   previous: dict[str, Any], seconds: float) -> None:
-    """results.json: this invocation's runs plus earlier ones for other (task, method, seed) keys."""
+                   seconds: float) -> None:
+    """results.json: this invocation's runs plus the ones already there for other (task, method, seed)
+    keys (read again at every write, so earlier invocations' runs in the same directory are kept)."""
+    path = out / "results.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
     keys = {(r["env_id"], r["algo"], r["seed"]) for r in runs}
     kept = [r for r in previous.get("runs", []) if (r["env_id"], r["algo"], r["seed"]) not in keys]
     stage_seconds = sum(r["train"].get("seconds", 0) + r["eval"].get("seconds", 0) for r in kept + runs)
