@@ -80,9 +80,6 @@ class Budget:
         return {**self.train.get(algo, {}), **self.train_task.get(task, {}).get(algo, {})}
 
 
-_EVAL_DECODE = {"greedy": True}
-"""Every benchmark policy is evaluated greedily (argmax), as the paper's evaluation scripts."""
-
 _QUICK_TRAIN = {
     "bc": {"steps": 800, "lr": 1e-3},
     "filtered-bc": {"steps": 400, "lr": 1e-3},
@@ -309,14 +306,12 @@ def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> 
         return json.loads(path.read_text())
     episodes = budget.eval.get(stage.env)
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: evaluating ({episodes or 'protocol'} episodes)")
-    from lmrl_algos.presets import DECODING
-
-    task = stage.env.removesuffix("-fo").removesuffix("-po")
-    kwargs = {**_EVAL_DECODE, **DECODING.get(task, {}), **budget.decode.get(stage.env, {})}
+    kwargs = dict(budget.decode.get(stage.env, {}))  # on top of load_eval_policy's: greedy, the task's decoding
     policy = load_eval_policy(str(run), stage.env, seed=stage.seed, device=cfg.device, **kwargs)
     t0 = time.time()
     result = evaluate(stage.env, policy, episodes, seed=stage.seed, batch_size=64, progress=cfg.progress)
-    record = {**result.to_dict(), "seconds": round(time.time() - t0, 1), "decode": kwargs}
+    decode = {"greedy": getattr(policy, "greedy", None), "rerank": getattr(policy, "rerank", None), **kwargs}
+    record = {**result.to_dict(), "seconds": round(time.time() - t0, 1), "decode": decode}
     _atomic_json(path, record)
     return record
 

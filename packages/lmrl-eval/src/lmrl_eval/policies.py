@@ -74,7 +74,12 @@ class HumanPolicy:
 
 
 def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "auto", **kwargs: Any):
-    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR`` to a policy for `env_id`."""
+    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR`` to a policy for `env_id`.
+
+    A checkpoint is decoded as the benchmark does: greedily, with the task's decoding from
+    `lmrl_algos.presets.DECODING` (Maze: re-rank the 4 moves); `kwargs` (e.g. ``greedy=False``,
+    ``rerank=False``) override it.
+    """
     if name == "human":
         return HumanPolicy()
     if name in ("random", "expert", "behaviour"):
@@ -98,4 +103,9 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
+    from lmrl_algos.presets import DECODING
+
+    # the benchmark's decoding: greedy, and the task's (Maze: re-rank the 4 moves); kwargs override
+    task = env_id.rsplit("-v", 1)[0] if env_id.rsplit("-v", 1)[-1].isdigit() else env_id
+    kwargs = {"greedy": True, **DECODING.get(task.removesuffix("-fo").removesuffix("-po"), {}), **kwargs}
     return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)
