@@ -108,3 +108,15 @@ def test_sharded_evaluation_over_two_gloo_ranks_equals_one_process(tmp_path):
         got = json.loads((tmp_path / f"rank{rank}.json").read_text())
         assert sorted(got.pop("played")) == expected["seeds"][rank::2]  # each rank played only its half
         assert got == expected
+
+
+@pytest.mark.parametrize(("env_id", "worst", "invalid"), [
+    ("wordle", -6.0, 1.0),
+    ("twenty-questions", -20.0, 0.8),  # "move sideways" is read as a question (does it move?) and answered
+    ("maze-fo", -401.0, 0.9901),       # 100 illegal moves at -4, then the 101st step ends it with "Failure" (-1)
+])
+def test_a_policy_that_emits_garbage_is_scored_not_a_crash(env_id, worst, invalid):
+    garbage = ["", "\x00\x07", "é" * 5000, "move sideways", "Is it?" * 300]
+    r = evaluate(env_id, lambda hs: [garbage[len(h) % len(garbage)] for h in hs], episodes=25, batch_size=5)
+    assert (r.episodes, r.success_rate, r.return_mean, r.return_max, r.invalid_rate) == (25, 0.0, worst, worst, invalid)
+    assert r.score is not None and r.score <= 0.0
