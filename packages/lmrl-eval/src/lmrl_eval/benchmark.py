@@ -144,7 +144,7 @@ BUDGETS: dict[str, Budget] = {
         eval={e: None for e in ALL_ENVS},
     ),
 }
-"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 15 minutes on 2 CPU cores.
+"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 12 minutes on 2 CPU cores (measured: 11.4).
 ``standard``: every task with capped dataset sizes, hours on a CPU. ``paper``: the paper's dataset sizes
 and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
 
