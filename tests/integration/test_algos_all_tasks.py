@@ -27,8 +27,8 @@ OFFLINE = {"steps": 2, "batch_size": 4, "max_length": 256, "log_every": 1, "devi
 ONLINE = {"steps": 1, "batch_size": 64, "n_rollouts": 2, "rollout_batch": 2, "max_new_tokens": 4, "device": "cpu"}
 ONLINE_EXTRA = {"ppo": {"epochs": 1}, "online_filtered_bc": {"bc_steps": 2}}
 """One pass / two steps: a maze-fo episode alone is up to 101 chained segments."""
-ONLINE_ENVS = ["maze-fo", "wordle", "guess-my-city"]
-"""A grid task, a word game and a dialogue task with an oracle; chess rollouts (Stockfish) are slow."""
+ONLINE_ENVS = ENVS
+"""Every task: one round of 2 rollouts each (chess and endgames play Stockfish's fast preset)."""
 
 
 @pytest.fixture(scope="module")
