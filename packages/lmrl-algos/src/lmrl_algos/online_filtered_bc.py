@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
-
 from lmrl_algos.bc import bc_loss
 from lmrl_algos.common.config import ConfigError, OnlineConfig
 from lmrl_algos.common.mdp import build_mdp, collate
@@ -58,12 +56,7 @@ def train(cfg: OnlineFilteredBCConfig):
                 denom = max(1.0, float(batch["mask"].sum()))
                 out = run.model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
                 loss = bc_loss(out["logits"][:, :-1], batch["targets"], batch["mask"], denom)
-                run.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip)
-                run.opt.step()
-                run.sched.step()
+                run.optimizer_step(loss)
             metrics["losses/bc"] = loss.item()
         run.round += 1
         run.log.log(run.round, metrics)

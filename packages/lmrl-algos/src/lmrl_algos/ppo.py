@@ -172,12 +172,7 @@ def train(cfg: PPOConfig):
                     bc = bc_loss(out["logits"][:, :-1], bb["targets"], bb["mask"], max(1.0, float(bb["mask"].sum())))
                     loss = loss + cfg.bc_weight * bc
                     metrics["losses/bc"] = bc.item()
-                run.opt.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.grad_clip:
-                    torch.nn.utils.clip_grad_norm_(run.model.parameters(), cfg.grad_clip)
-                run.opt.step()
-                run.sched.step()
+                run.optimizer_step(loss)
         returns = [ep.total_return for ep in episodes]
         metrics.update({"charts/return": sum(returns) / len(returns),
                         "charts/success": sum(ep.success for ep in episodes) / len(episodes),

@@ -86,6 +86,15 @@ class OnlineRun:
             eps = [shares[i % world][i // world] for i in range(len(specs))]
         return eps
 
+    def optimizer_step(self, loss: torch.Tensor) -> None:
+        """Backward, clip the gradient norm (``--grad-clip``), optimiser and scheduler step."""
+        self.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.opt.step()
+        self.sched.step()
+
     def save(self, extra: dict[str, torch.Tensor] | None = None) -> None:
         self.elapsed = time.time() - self.t0
         if not self.dist.is_main:  # every rank holds the same weights (see the module docstring)
