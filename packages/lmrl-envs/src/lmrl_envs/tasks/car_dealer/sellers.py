@@ -54,6 +54,12 @@ class _View:
     last_buyer: str = ""
     pitched: bool = False
 
+    @property
+    def needs_offer(self) -> bool:
+        """No price on the table yet, or the buyer asked for another type or brand than offered."""
+        return bool(self.price is None or (self.car_type and self.offered_type != self.car_type)
+                    or (self.brand and self.offered_brand != self.brand))
+
 
 def _lines(history: Sequence[Text] | str) -> list[tuple[bool, str]]:
     if isinstance(history, str):
@@ -127,8 +133,7 @@ def _discount(v: _View, rng: random.Random) -> str:
     if ask:
         return ask
     brand, car_type = _car(v, rng)
-    new_car = v.price is None or (v.car_type and v.offered_type != v.car_type) or (v.brand and v.offered_brand != v.brand)
-    if new_car:
+    if v.needs_offer:
         base = v.budget or typical_msrp(brand, car_type)
         msrp = _round(base * rng.uniform(1.1, 1.35), 1000)
         price = _round(msrp * 0.9)
@@ -155,12 +160,11 @@ def _features(v: _View, rng: random.Random) -> str:
         return ask
     brand, car_type = _car(v, rng)
     extras = [f for f in FEATURES if f not in v.features]
-    new_car = v.price is None or (v.car_type and v.offered_type != v.car_type) or (v.brand and v.offered_brand != v.brand)
     if v.price is None and not v.pitched:
         listed = v.features + rng.sample(extras, k=min(2, len(extras)))
         return (f"Great choice! Our {brand} {_TYPE_NOUN.get(car_type, car_type)} models come with {', '.join(listed)}, "
                 "and they have excellent safety ratings.")
-    if new_car:
+    if v.needs_offer:
         listed = v.features + rng.sample(extras, k=min(2, len(extras)))
         base = v.budget or typical_msrp(brand, car_type)
         price = _round(base * rng.uniform(0.98, 1.1))
@@ -180,8 +184,7 @@ def _concise(v: _View, rng: random.Random) -> str:
     if ask:
         return ask
     brand, car_type = _car(v, rng)
-    new_car = v.price is None or (v.car_type and v.offered_type != v.car_type) or (v.brand and v.offered_brand != v.brand)
-    if new_car:
+    if v.needs_offer:
         base = v.budget or typical_msrp(brand, car_type)
         price = _round(base * rng.choice([0.9, 0.95, 1.0, 1.05]))
         return f"{brand} {car_type}, ${price:,}. Deal?"
