@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from lmrl_algos.common.config import ConfigError
 
-__all__ = ["DECODING", "PRESETS", "describe", "preset_values"]
+__all__ = ["DECODING", "PRESETS", "describe", "preset_task", "preset_values"]
 
 _TINY = "lr 1e-3 and batch 32 for a tiny model from scratch (reference: gpt2 fine-tuned at 1e-4, batch 128)"
 
@@ -77,9 +77,25 @@ invalid moves in free generation. For bc the two agree (same numbers on 100 epis
 """
 
 
+def preset_task(name: str) -> str:
+    """The preset (and `DECODING`) key of a task or env id: ``"maze-fo-v0"`` and ``"maze-po"`` -> ``"maze"``.
+
+    Example:
+        >>> preset_task("text-nav-po-v0"), preset_task("wordle")
+        ('text-nav', 'wordle')
+    """
+    head, _, tail = name.rpartition("-v")
+    return _family(head if head and tail.isdigit() else name)
+
+
+def _family(task: str) -> str:
+    """FO and PO variants share one preset: ``"maze-fo"`` -> ``"maze"``."""
+    return task.removesuffix("-fo").removesuffix("-po")
+
+
 def preset_values(algo: str, preset: str) -> dict:
     """The flag values of `preset` for `algo` (error lists the known presets)."""
-    task = preset.removesuffix("-fo").removesuffix("-po")
+    task = _family(preset)
     if task not in PRESETS:
         raise ConfigError(f"--preset {preset!r}: unknown; choose one of {', '.join(sorted(PRESETS))}")
     if algo not in PRESETS[task]:

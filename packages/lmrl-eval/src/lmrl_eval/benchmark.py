@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -253,8 +254,6 @@ def _dataset(cfg: BenchmarkConfig, budget: Budget, env: str, out: Path) -> Path:
         return path
     _log(cfg, f"{env}: generating the dataset ({budget.data.get(env) or 'full size'} episodes) -> {path}")
     if cfg.force and path.exists():
-        import shutil
-
         shutil.rmtree(path)
     generate(GenerateConfig(env, str(path), episodes=budget.data.get(env), seed=0, workers=cfg.workers,
                             progress=cfg.progress))
@@ -270,8 +269,6 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
     if record_path.exists() and not cfg.force:
         return json.loads(record_path.read_text())
     if cfg.force and run.exists():
-        import shutil
-
         shutil.rmtree(run)
     values = budget.train_values(stage.env, stage.algo)
     init = None

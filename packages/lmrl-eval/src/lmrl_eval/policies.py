@@ -103,9 +103,8 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    from lmrl_algos.presets import DECODING
+    from lmrl_algos.presets import DECODING, preset_task
 
     # the benchmark's decoding: greedy, and the task's (Maze: re-rank the 4 moves); kwargs override
-    task = env_id.rsplit("-v", 1)[0] if env_id.rsplit("-v", 1)[-1].isdigit() else env_id
-    kwargs = {"greedy": True, **DECODING.get(task.removesuffix("-fo").removesuffix("-po"), {}), **kwargs}
+    kwargs = {"greedy": True, **DECODING.get(preset_task(env_id), {}), **kwargs}
     return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)
