@@ -97,7 +97,7 @@ def test_manifest_contents(tmp_path):
     disk = json.loads((out / "manifest.json").read_text())
     assert disk["format"] == "lmrl-data-manifest/1"
     assert disk["task"]["env_id"] == "maze-fo-v0" and disk["task"]["env_version"] == 0
-    assert disk["generator"] == {"name": "lmrl-data", "version": "0.1.0"}
+    assert disk["generator"] == {"name": "lmrl-data", "version": "0.1.1"}
     assert disk["policy"]["name"] == "lmrl_data.policies.maze:MazeSubmazePolicy"
     assert disk["policy"]["params"] == {"solver_prob": 0.15, "center_prob": 0.17, "max_horizon": 101}
     assert (disk["seed"], disk["episodes"], disk["eval_percent"]) == (3, 50, 10.0)

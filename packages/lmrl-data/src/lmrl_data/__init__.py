@@ -15,7 +15,7 @@ Example:
     8
 """
 
-__version__ = "0.1.0"
+__version__ = "0.1.1"
 
 from lmrl_data.generate import GenerateConfig, generate, is_eval, play_episodes  # noqa: E402
 from lmrl_data.io import (  # noqa: E402

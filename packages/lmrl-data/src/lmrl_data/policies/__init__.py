@@ -26,8 +26,9 @@ _MAZE = Recipe(
     policy=f"{_P}.maze:MazeSubmazePolicy",
     params={"solver_prob": 0.15, "center_prob": 0.17, "max_horizon": 101},
     default_episodes=1240,
-    description="Walks restricted to one of 3 sub-mazes (left arm, right arm, goal stem): 15% shortest-path "
-                "moves, 85% random; log-uniform horizon 1..101; only goal-stem episodes can succeed.",
+    description="Walks restricted to one of 3 sub-mazes (left arm, right arm, goal stem) that share the "
+                "junction cell (5, 6), so walks can be stitched: 15% shortest-path moves, 85% random; "
+                "log-uniform horizon 1..101; only goal-stem episodes can succeed.",
     paper=PaperStats(1240, 19.7, 24.5, 0.11, -19.7, 24.5),
     tolerance={"length_mean": 3.0, "success_rate": 0.03, "return_mean": 3.0},
     bc_filter="success",
