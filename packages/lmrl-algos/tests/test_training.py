@@ -7,7 +7,7 @@ import torch
 from safetensors.torch import load_file
 
 import lmrl_envs
-from lmrl_algos import load_policy, make_config, train
+from lmrl_algos import ALGORITHMS, load_policy, make_config, train
 from lmrl_algos.cli import main
 from lmrl_algos.common.config import field_docs
 
@@ -119,3 +119,13 @@ def test_help_documents_every_flag(capsys):
     for name in field_docs(type(make_config("ilql"))):
         assert "--" + name.replace("_", "-") in text
     assert "Expectile of the V regression" in text
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["presets", "--help"],
+                                  *[["train", name, "--help"] for name in ALGORITHMS]])
+def test_every_help_runs(argv, capsys):
+    # "%BC" in a help text once crashed argparse's formatter (it reads % as a format character)
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    assert "usage: lmrl-algos" in capsys.readouterr().out

@@ -30,12 +30,17 @@ def _flag_type(tp):
     return tp, False
 
 
+def _escape(text: str) -> str:
+    """argparse formats help strings with ``%``: a literal one ("%BC") must be doubled."""
+    return text.replace("%", "%%")
+
+
 def _add_config_flags(parser: argparse.ArgumentParser, cls) -> None:
     docs = field_docs(cls)
     for f in dataclasses.fields(cls):
         flag = "--" + f.name.replace("_", "-")
         tp, _ = _flag_type(f.type)
-        help_ = f"{docs.get(f.name, '')} (default: {f.default})"
+        help_ = _escape(f"{docs.get(f.name, '')} (default: {f.default})")
         if tp is bool:
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_)
         else:
@@ -50,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr = sub.add_parser("train", help="train an algorithm")
     algos = tr.add_subparsers(dest="algo", required=True)
     for name, (cls, _) in ALGORITHMS.items():
-        p = algos.add_parser(name, help=(cls.__doc__ or "").splitlines()[0],
+        p = algos.add_parser(name, help=_escape((cls.__doc__ or "").splitlines()[0]),
                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         _add_config_flags(p, cls)
     sub.add_parser("presets", help="list the hyper-parameter presets")

@@ -6,10 +6,14 @@ For an action token t (prediction frame), with y = r_t + gamma * V(next action t
     L = 0.5 (Q1 - y)^2 + 0.5 (Q2 - y)^2                           (Bellman)
       + |tau - 1[u < 0]| u^2,   u = min(Q1_target, Q2_target) - V   (expectile regression of V)
       + cql_weight * (CE(Q1 logits, a) + CE(Q2 logits, a))            (CQL-style regulariser)
-      + bc_weight * CE(LM logits, a)                                  (keeps the LM head pi_beta)
+     [+ bc_weight * CE(LM logits, a)                                  (optional, off by default)]
 
-summed over action tokens and divided by their number. The target network (trunk + Q heads) follows
-the online one by Polyak averaging after every step. Decoding: ``LM logits + beta (min(Q1, Q2) - V)``.
+summed over action tokens and divided by their number. The target network (trunk + Q/V heads)
+follows the online one by Polyak averaging after every step. Decoding, as in the reference
+(`ilql/gpt2/score_fn.py`): ``log pi_beta + beta (min(Q1_target, Q2_target) - V_target)``, pi_beta a
+frozen copy of the --init (BC) model (`common.value`). The reference reads V from the online
+network; the target network's V (its Polyak average) is used here so that decoding runs two
+networks, not three (V is the same for every action of a state, so it only shifts the scores).
 
 Example:
     >>> import torch
@@ -28,29 +32,25 @@ from dataclasses import dataclass
 import torch
 
 from lmrl_algos.bc import action_positions, bc_loss
-from lmrl_algos.common.config import ConfigError, TrainConfig
-from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
+from lmrl_algos.common.config import ConfigError
+from lmrl_algos.common.trainer import run_offline
+from lmrl_algos.common.value import ValueAlgorithm, ValueConfig
 from lmrl_algos.mc import gather
 
 __all__ = ["ILQL", "ILQLConfig", "expectile_loss", "ilql_loss", "next_values", "train"]
 
+TARGET = "target."
+"""Prefix of the target network's tensors in a checkpoint's ``extra.safetensors``."""
+
 
 @dataclass(frozen=True)
-class ILQLConfig(TrainConfig):
+class ILQLConfig(ValueConfig):
     """ILQL (reference maze script: lr 1e-4, tau 0.95 / table 0.99?, cql 0-0.5, gamma 0.99, beta 8-16)."""
 
-    beta: float = 8.0
-    """Decoding weight of (min Q - V) added to the LM logits."""
     tau: float = 0.7
     """Expectile of the V regression (0.5 = mean; towards 1 = max over data actions)."""
-    cql_weight: float = 0.0
-    """Weight of the cross-entropy on both Q heads' logits."""
-    bc_weight: float = 1.0
-    """Weight of the BC cross-entropy that keeps the shared LM head a behaviour policy."""
     polyak: float = 0.005
     """Target network update: target <- (1 - polyak) target + polyak online, every step."""
-    mlp_heads: bool = True
-    """Q/V heads are 2-layer MLPs instead of Linear layers."""
 
     def validate(self) -> None:
         super().validate()
@@ -58,9 +58,6 @@ class ILQLConfig(TrainConfig):
             raise ConfigError(f"--tau must be in (0, 1), got {self.tau}")
         if not 0 < self.polyak <= 1:
             raise ConfigError(f"--polyak must be in (0, 1], got {self.polyak}")
-        for name in ("beta", "cql_weight", "bc_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
 
 
 def expectile_loss(u: torch.Tensor, tau: float) -> torch.Tensor:
@@ -98,18 +95,23 @@ def ilql_loss(q1_logits, q2_logits, tq1_logits, tq2_logits, v, v_next, targets, 
     return loss, parts
 
 
-class ILQL(OfflineAlgorithm):
+class ILQL(ValueAlgorithm):
     name = "ilql"
     config_cls = ILQLConfig
 
     def __init__(self):
+        super().__init__()
         self.target = None
 
     def head_kwargs(self, cfg):
         return {"n_q": 2, "v_head": True, "mlp": cfg.mlp_heads}
 
     def setup(self, model, cfg):
+        super().setup(model, cfg)
         self.target = copy.deepcopy(model).requires_grad_(False).eval()
+
+    def value_network(self, model):
+        return self.target
 
     def loss(self, model, batch, cfg, denom):
         # trunk forwards: online (with grad), target, and the next segments' prefixes (for V at their
@@ -145,11 +147,11 @@ class ILQL(OfflineAlgorithm):
         torch._foreach_lerp_(list(self.target.parameters()), [p.detach() for p in model.parameters()], cfg.polyak)
 
     def extra_state(self):
-        return {"target." + k: v for k, v in self.target.state_dict().items()} if self.target is not None else {}
+        return {**super().extra_state(), **{TARGET + k: v for k, v in self.target.state_dict().items()}}
 
     def load_extra_state(self, tensors):
-        if tensors:
-            self.target.load_state_dict({k.removeprefix("target."): v for k, v in tensors.items()})
+        super().load_extra_state(tensors)
+        self.target.load_state_dict({k.removeprefix(TARGET): v for k, v in tensors.items() if k.startswith(TARGET)})
 
 
 def train(config: ILQLConfig):

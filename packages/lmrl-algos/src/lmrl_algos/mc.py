@@ -1,12 +1,9 @@
 """MC Returns: a vocabulary-sized Q head on the shared trunk regressed onto discounted returns-to-go.
 
 Loss per action token (divided by the number of action tokens):
-``0.5 (Q(s, a) - G)^2 + cql_weight * CE(Q logits, a) + bc_weight * CE(LM logits, a)``, where G is the
-discounted return-to-go over action tokens (`common.mdp`). Decoding: ``LM logits + beta * Q``.
-
-The reference keeps a frozen copy of the BC model for the ``pi_beta`` logits; here the LM head of
-the same trunk stays a BC policy through the ``bc_weight`` term (one model, one forward pass when
-decoding). With --init from a BC run the LM head starts as that BC policy.
+``0.5 (Q(s, a) - G)^2 + cql_weight * CE(Q logits, a) [+ bc_weight * CE(LM logits, a)]``, where G is
+the discounted return-to-go over action tokens (`common.mdp`). Decoding: ``log pi_beta + beta * Q``
+with pi_beta a frozen copy of the --init (BC) model, as in the reference (`common.value`).
 
 Example:
     >>> import torch
@@ -24,30 +21,15 @@ from dataclasses import dataclass
 import torch
 
 from lmrl_algos.bc import action_positions, bc_loss
-from lmrl_algos.common.config import ConfigError, TrainConfig
-from lmrl_algos.common.trainer import OfflineAlgorithm, run_offline
+from lmrl_algos.common.trainer import run_offline
+from lmrl_algos.common.value import ValueAlgorithm, ValueConfig
 
 __all__ = ["MC", "MCConfig", "gather", "mc_loss", "train"]
 
 
 @dataclass(frozen=True)
-class MCConfig(TrainConfig):
+class MCConfig(ValueConfig):
     """MC Returns (reference maze: lr 1e-4, batch 128, beta 8-16, gamma 0.99, cql 0-0.5)."""
-
-    beta: float = 8.0
-    """Decoding weight of Q added to the LM logits (saved with the checkpoint for `load_policy`)."""
-    cql_weight: float = 0.0
-    """Weight of the CQL-style cross-entropy on the Q logits (logsumexp Q - Q(a))."""
-    bc_weight: float = 1.0
-    """Weight of the BC cross-entropy that keeps the shared LM head a behaviour policy."""
-    mlp_heads: bool = True
-    """Q head is a 2-layer MLP (n_embd -> n_embd -> vocab, ReLU) instead of a Linear."""
-
-    def validate(self) -> None:
-        super().validate()
-        for name in ("beta", "cql_weight", "bc_weight"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
 
 
 def gather(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -74,7 +56,7 @@ def mc_loss(q_logits, lm_logits, targets, mask, returns, *, denom, cql_weight, b
     return loss, parts
 
 
-class MC(OfflineAlgorithm):
+class MC(ValueAlgorithm):
     name = "mc"
     config_cls = MCConfig
 

@@ -28,6 +28,7 @@ __all__ = [
     "ModelError",
     "TINY_DEFAULTS",
     "LMWithHeads",
+    "ValueGuidedLM",
     "build_tiny_model",
     "build_tiny_tokenizer",
     "load_model",
@@ -187,3 +188,39 @@ class LMWithHeads(nn.Module):
     def head_state_dict(self) -> dict[str, torch.Tensor]:
         """The heads' tensors (for ``heads.safetensors``), without the LM."""
         return {k: v for k, v in self.state_dict().items() if not k.startswith("lm.")}
+
+
+class ValueGuidedLM(nn.Module):
+    """The decoding model of the value-based methods in the reference's form: a frozen behaviour LM
+    (pi_beta, the BC model the run started from) beside the value network (trunk + Q/V heads).
+
+    `forward` returns the behaviour LM's ``logits`` with the value network's ``q`` and ``v``, so
+    `lmrl_algos.policy.LMPolicy` scores ``log pi_beta + beta * (value term)`` exactly as with an
+    `LMWithHeads` whose LM head is pi_beta. Each LM keeps its own KV cache: ``past_key_values`` is a
+    pair (behaviour, values), ``n_caches = 2`` (see `common.kv_cache`).
+
+    Example:
+        >>> tok = build_tiny_tokenizer(["move up\\n"], vocab_size=260)
+        >>> beh = build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2)
+        >>> vals = LMWithHeads(build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2, seed=1), n_q=1)
+        >>> out = ValueGuidedLM(beh, vals)(torch.tensor([[1, 2, 3]]))
+        >>> torch.equal(out["logits"], beh(torch.tensor([[1, 2, 3]])).logits), out["q"][0].shape[:2]
+        (True, torch.Size([1, 3]))
+    """
+
+    n_caches = 2
+
+    def __init__(self, behaviour: nn.Module, values: LMWithHeads):
+        super().__init__()
+        self.behaviour = behaviour if isinstance(behaviour, LMWithHeads) else LMWithHeads(behaviour)
+        self.values = values
+
+    def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False,
+                select=None):
+        pb, pv = past_key_values if past_key_values is not None else (None, None)
+        kw = {"attention_mask": attention_mask, "position_ids": position_ids, "use_cache": use_cache,
+              "select": select}
+        b = self.behaviour(input_ids, past_key_values=pb, **kw)
+        v = self.values(input_ids, past_key_values=pv, **kw)
+        caches = (b["past_key_values"], v["past_key_values"]) if use_cache else None
+        return {"logits": b["logits"], "q": v["q"], "v": v["v"], "past_key_values": caches}

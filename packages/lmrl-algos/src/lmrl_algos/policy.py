@@ -3,9 +3,12 @@
 `LMPolicy` implements the `lmrl_envs.Policy` protocol (``act(histories, slots)``,
 ``end_episode(slot)``, ``episode_info(slot)``), so `lmrl_envs.rollout` plays it directly, one batch
 row per vector slot. Next-token scores are ``LM logits + beta * Q-term`` where the Q-term is 0 (bc,
-ppo), Q (mc) or min(Q1, Q2) - V (ilql). With ``rerank=True`` the policy instead scores each legal
-action (``env.valid_actions()`` of the slot's env, or a fixed list) by its summed log-prob (bc, ppo)
-or summed Q-term (mc, ilql) and takes the argmax (greedy) or samples from softmax(score).
+ppo), Q (mc) or min(Q1, Q2) - V (ilql): the reference's ``pi ~ pi_beta exp(beta Q-term)``. With
+``rerank=True`` the policy instead scores each legal action (``env.valid_actions()`` of the slot's
+env, or a fixed list) by the same quantity summed over the action's tokens, ``sum log pi_beta +
+beta * sum Q-term``, and takes the argmax (greedy) or samples from softmax(score / temperature):
+the value-guided policy restricted to the legal actions. For the value-based methods the model is
+a `lmrl_algos.models.ValueGuidedLM` (frozen pi_beta beside the value network; `load_policy` builds it).
 
 How a turn is generated (``kv_cache=True``, the default):
 
@@ -45,6 +48,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -53,11 +57,11 @@ import torch
 
 from lmrl_algos import checkpoint
 from lmrl_algos.common.kv_cache import RowCache
-from lmrl_algos.common.mdp import encode_history, encode_pieces, join_pieces
-from lmrl_algos.models import LMWithHeads, newline_id
+from lmrl_algos.common.mdp import encode_pieces, join_pieces
+from lmrl_algos.models import LMWithHeads, ValueGuidedLM, newline_id
 from lmrl_envs import TextHistory, normalize_action
 
-__all__ = ["LMPolicy", "load_policy", "q_term"]
+__all__ = ["LMPolicy", "decoding_model", "load_policy", "q_term"]
 
 VALUE_TERMS = {"bc": "none", "filtered_bc": "none", "online_filtered_bc": "none", "ppo": "none", "mc": "q",
                "ilql": "q-v"}
@@ -165,8 +169,8 @@ class LMPolicy:
             return []
         pieces, extends = self._pieces(slots, histories)
         if self.rerank:
-            actions = self._rerank(histories, slots)
-            ids = encode_pieces(self.tok, actions)
+            actions = self._rerank(pieces, slots)
+            ids = self._encode(actions)
             prompts = [self._prompt(s, p, e, self.max_length - len(a))
                        for s, p, e, a in zip(slots, pieces, extends, ids, strict=True)]
             fed = [0] * len(slots)
@@ -313,34 +317,67 @@ class LMPolicy:
         return new, fed
 
     # ------------------------------------------------------------------ re-ranking
-    def _rerank(self, histories: Sequence[TextHistory], slots: Sequence[int]) -> list[str]:
+    def _rerank(self, pieces: list[list[list[int]]], slots: Sequence[int]) -> list[str]:
+        """Score every candidate action of each history (its token pieces) and pick one per history.
+
+        The prompt is encoded once per history; its cache is then repeated for the history's
+        candidates, which are scored in one more forward call (none when every candidate is one token).
+        """
         cands = [list(self.candidates(s) if callable(self.candidates) else self.candidates) for s in slots]
-        rows, spans, owner = [], [], []
-        for i, h in enumerate(histories):
-            for c in cands[i]:
-                act = encode_pieces(self.tok, [c])[0]
-                prompt = encode_history(self.tok, [t.text for t in h], self.max_length - len(act))
-                rows.append(prompt + act)
-                spans.append(len(act))
-                owner.append(i)
-        ids, att = self._left_pad(rows)
-        pos = (att.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(ids, attention_mask=att, position_ids=pos)
-        n = ids.shape[1]
-        qt = q_term(out, self.value_term)
-        if qt is None:
-            per_token = torch.log_softmax(out["logits"].float(), -1)
+        acts = [self._encode(cs) for cs in cands]
+        longest = max(len(a) for cs in acts for a in cs)
+        cache = RowCache(len(pieces), self.device)
+        ids, att = self._left_pad([join_pieces(self._bos, p, self.max_length - longest) for p in pieces])
+        first = self._token_scores(cache.forward(self.model, ids, att.bool()))[:, -1]  # (H, V)
+        owner = [i for i, cs in enumerate(acts) for _ in cs]
+        rows = [a for cs in acts for a in cs]
+        index = torch.tensor(owner, device=self.device)
+        tok0 = torch.tensor([a[0] for a in rows], device=self.device)
+        scores = first[index].gather(1, tok0[:, None]).squeeze(1)
+        if longest > 1:  # the later tokens of each candidate, fed after its first one
+            cache.select(owner)
+            width = longest - 1
+            feed = torch.tensor([[j < len(a) - 1 for j in range(width)] for a in rows], device=self.device)
+            fed = torch.tensor([a[:-1] + [self.tok.pad_token_id] * (longest - len(a)) for a in rows], device=self.device)
+            nxt = torch.tensor([a[1:] + [self.tok.pad_token_id] * (longest - len(a)) for a in rows], device=self.device)
+            later = self._token_scores(cache.forward(self.model, fed, feed)).gather(-1, nxt[..., None]).squeeze(-1)
+            scores = scores + (later * feed).sum(1)
+        sizes = [len(cs) for cs in cands]
+        if len(set(sizes)) == 1:  # one batched pick (e.g. the maze's 4 moves)
+            choice = self._pick(scores.view(len(cands), sizes[0])).tolist()
         else:
-            per_token = qt
-        tgt = ids[:, 1:]
-        picked = per_token[:, :-1].gather(-1, tgt.unsqueeze(-1)).squeeze(-1)
-        scores = [float(picked[r, n - 1 - k:].sum()) for r, k in enumerate(spans)]
-        result, r = [], 0
-        for i in range(len(histories)):
-            s = torch.tensor(scores[r:r + len(cands[i])], device=self.device)
-            r += len(cands[i])
-            result.append(cands[i][int(self._pick(s.unsqueeze(0))[0])])
-        return result
+            choice = [int(self._pick(s.unsqueeze(0))[0]) for s in scores.split(sizes)]
+        return [cs[k] for cs, k in zip(cands, choice, strict=True)]
+
+    def _token_scores(self, out: dict) -> torch.Tensor:
+        """``log pi_beta + beta * Q-term`` of every next token, (B, T, V)."""
+        scores = torch.log_softmax(out["logits"].float(), -1)
+        qt = q_term(out, self.value_term)
+        return scores if qt is None else scores + self.beta * qt
+
+
+def decoding_model(model: LMWithHeads, extra: dict[str, torch.Tensor]) -> torch.nn.Module:
+    """The module a checkpoint decodes with, from its model and its ``extra.safetensors`` tensors.
+
+    An ILQL checkpoint's value terms come from its target network (``target.*``); a value-based
+    checkpoint with a frozen behaviour LM (``behaviour.*``, `common.value`) decodes with
+    ``ValueGuidedLM(behaviour, value network)``; any other checkpoint with its own model.
+    """
+    from lmrl_algos.common.value import BEHAVIOUR
+    from lmrl_algos.ilql import TARGET
+
+    def part(prefix):
+        return {k.removeprefix(prefix): v for k, v in extra.items() if k.startswith(prefix)}
+
+    values, behaviour = model, part(BEHAVIOUR)
+    if part(TARGET):
+        values = copy.deepcopy(model)
+        values.load_state_dict(part(TARGET))
+    if not behaviour:
+        return values
+    lm = copy.deepcopy(model.lm)
+    lm.load_state_dict(behaviour)
+    return ValueGuidedLM(lm, values)
 
 
 def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> LMPolicy:
@@ -362,7 +399,7 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
     tok = AutoTokenizer.from_pretrained(ckpt / "model")
     lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
     model = LMWithHeads(lm, **state.get("head_kwargs", {}))
-    checkpoint.load_into(ckpt, model=model)
+    model = decoding_model(model, checkpoint.load_into(ckpt, model=model).get("extra", {}))
     cfg = state["config"]
     kwargs.setdefault("value_term", VALUE_TERMS.get(state["algo"], "none"))
     kwargs.setdefault("beta", cfg.get("beta", 0.0))

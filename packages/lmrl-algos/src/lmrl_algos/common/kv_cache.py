@@ -14,6 +14,11 @@ longer than its longest row.
 The buffers are preallocated and grown by doubling (`_BufferLayer`), so appending a token costs
 O(1) copies instead of the O(T) concatenation of transformers' `DynamicLayer`.
 
+A model made of several causal LMs run side by side (`lmrl_algos.models.ValueGuidedLM`: a frozen
+behaviour LM beside the value network) keeps one cache per LM: it says how many with a
+``n_caches`` attribute and takes and returns a tuple of caches; the rows of all of them are
+selected, truncated and compacted together.
+
 Example:
     >>> import torch
     >>> from lmrl_algos.models import LMWithHeads, build_tiny_model, build_tiny_tokenizer
@@ -95,6 +100,12 @@ def _new_cache() -> DynamicCache:
     return cache
 
 
+def new_cache(model) -> DynamicCache | tuple[DynamicCache, ...]:
+    """An empty cache for `model`: one `DynamicCache`, or a tuple of ``model.n_caches`` of them."""
+    n = getattr(model, "n_caches", 1)
+    return _new_cache() if n == 1 else tuple(_new_cache() for _ in range(n))
+
+
 class RowCache:
     """A batched KV cache of `n_rows` independent rows with holes (see the module docstring).
 
@@ -105,7 +116,8 @@ class RowCache:
 
     def __init__(self, n_rows: int, device: torch.device | str = "cpu"):
         self.device = torch.device(device)
-        self.cache = _new_cache()
+        self.cache = None
+        """The model's cache (see `new_cache`); made on the first `forward`."""
         self.mask = torch.zeros((n_rows, 0), dtype=torch.bool, device=self.device)
         """(B, T): which columns hold real tokens."""
         self.positions = torch.zeros(n_rows, dtype=torch.long, device=self.device)
@@ -133,19 +145,23 @@ class RowCache:
             self.mask &= self.mask.long().cumsum(1) <= n[:, None]
             self.positions = torch.minimum(self.positions, n)
 
+    def _layers(self) -> list[_BufferLayer]:
+        """The initialised layers of every cache."""
+        caches = () if self.cache is None else self.cache if isinstance(self.cache, tuple) else (self.cache,)
+        return [layer for cache in caches for layer in cache.layers if layer.is_initialized]
+
     def select(self, rows: list[int]) -> None:
         """Keep only these rows, in this order."""
         index = torch.tensor(rows, dtype=torch.long, device=self.device)
         self.mask, self.positions = self.mask[index], self.positions[index]
-        for layer in self.cache.layers:
-            if layer.is_initialized:
-                layer.select_rows(index)
+        for layer in self._layers():
+            layer.select_rows(index)
 
     def compact(self) -> None:
         """Squeeze the holes out: each row's real columns, in order, left-padded to the longest row."""
         width = int(self.positions.max()) if self.n_rows else 0
         if width == 0:
-            self.cache = _new_cache()
+            self.cache = None
             self.mask = self.mask[:, :0]
             return
         cols = torch.arange(self.length, device=self.device).expand_as(self.mask)
@@ -153,9 +169,8 @@ class RowCache:
         order = torch.sort(self.mask.long(), dim=1, stable=True).indices
         index = cols.gather(1, order)[:, -width:]
         self.mask = self.mask.gather(1, index)
-        for layer in self.cache.layers:
-            if layer.is_initialized:
-                layer.gather(index)
+        for layer in self._layers():
+            layer.gather(index)
 
     def maybe_compact(self, slack: int = 16, ratio: float = 0.25) -> bool:
         """`compact` when the cache has more than ``max(slack, ratio * longest row)`` columns beyond its longest row.
@@ -178,6 +193,8 @@ class RowCache:
         feed = feed.to(self.device)
         pos = (self.positions[:, None] + feed.long().cumsum(1) - 1).clamp(min=0)
         att = torch.cat([self.mask, feed], 1).long()
+        if self.cache is None:
+            self.cache = new_cache(model)
         out = model(ids.to(self.device), attention_mask=att, position_ids=pos, past_key_values=self.cache,
                     use_cache=True)
         self.cache = out["past_key_values"]
