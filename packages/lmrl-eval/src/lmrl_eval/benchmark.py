@@ -11,7 +11,10 @@ running the same command again; ``--force`` redoes everything):
 3. ``OUT/<task>/<algo>/seed<S>/`` for the other methods. As in the paper, MC Returns, ILQL, PPO
    and online %BC start from the BC checkpoint of the same seed; %BC trains from the model on
    the filtered data. A killed training run continues from its last checkpoint (``--resume``).
-4. ``.../eval.json``: the policy evaluated with the task's protocol (`lmrl_eval.evaluate`).
+4. ``.../eval.json``: the policy evaluated with the task's protocol (`lmrl_eval.evaluate`),
+   sampling at temperature 1 as the reference does (Maze: over the 4 re-ranked moves), and on
+   the Maze the greedy move accuracy over the 25 start cells (`lmrl_eval.evaluate.move_accuracy`);
+   ``decode`` beside each number names its decoding.
 5. ``OUT/results.json`` (every finished run), ``OUT/report.md`` and the PNG plots.
 
 Budgets (`BUDGETS`) fix the dataset sizes, training steps and evaluation episodes; they are step
@@ -294,7 +297,7 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
 
 
 def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> dict[str, Any]:
-    from lmrl_eval.evaluate import evaluate
+    from lmrl_eval.evaluate import evaluate, move_accuracy
     from lmrl_eval.policies import load_eval_policy
 
     run = stage.dir(out)
@@ -303,12 +306,16 @@ def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> 
         return json.loads(path.read_text())
     episodes = budget.eval.get(stage.env)
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: evaluating ({episodes or 'protocol'} episodes)")
-    kwargs = dict(budget.decode.get(stage.env, {}))  # on top of load_eval_policy's: greedy, the task's decoding
+    kwargs = dict(budget.decode.get(stage.env, {}))  # on top of load_eval_policy's: sampled, the task's decoding
     policy = load_eval_policy(str(run), stage.env, seed=stage.seed, device=cfg.device, **kwargs)
     t0 = time.time()
     result = evaluate(stage.env, policy, episodes, seed=stage.seed, batch_size=64, progress=cfg.progress)
-    decode = {"greedy": getattr(policy, "greedy", None), "rerank": getattr(policy, "rerank", None), **kwargs}
+    decode = {"greedy": policy.greedy, "temperature": policy.temperature, "rerank": policy.rerank, **kwargs}
     record = {**result.to_dict(), "seconds": round(time.time() - t0, 1), "decode": decode}
+    policy.greedy = True  # the paper's second Maze metric is measured greedily (see `move_accuracy`)
+    accuracy = move_accuracy(stage.env, policy)
+    if accuracy is not None:
+        record["move_accuracy"] = {"correct": accuracy[0], "cells": accuracy[1], "decode": {**decode, "greedy": True}}
     _atomic_json(path, record)
     return record
 

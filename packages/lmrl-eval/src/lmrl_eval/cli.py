@@ -28,20 +28,34 @@ def _seeds(value: str) -> list[int]:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from lmrl_eval.evaluate import evaluate
+    from lmrl_eval.evaluate import evaluate, move_accuracy
     from lmrl_eval.policies import load_eval_policy
 
-    policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device)
+    kwargs = {"greedy": True} if args.greedy else {}
+    policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device, **kwargs)
     result = evaluate(args.env, policy, args.episodes, seed=args.seed, batch_size=1 if args.policy == "human" else args.batch_size,
                       workers=args.workers, progress=not args.json)
+    record = result.to_dict()
+    if hasattr(policy, "greedy") and args.policy != "human":
+        record["decode"] = {"greedy": policy.greedy, "temperature": policy.temperature, "rerank": policy.rerank}
+        policy.greedy = True
+        accuracy = move_accuracy(args.env, policy)
+        if accuracy is not None:
+            record["move_accuracy"] = {"correct": accuracy[0], "cells": accuracy[1]}
     if args.json:
-        print(json.dumps(result.to_dict()))
+        print(json.dumps(record))
     else:
         r = result
         score = "n/a" if r.score is None else f"{r.score:.1f} ± {r.score_stderr:.1f}"
         print(f"{r.env_id}: {r.episodes} episodes | return {r.return_mean:.3f} ± {r.return_stderr:.3f} "
               f"(std {r.return_std:.3f}, min {r.return_min:g}, max {r.return_max:g}) | success {r.success_rate:.3f} | "
               f"length {r.length_mean:.1f} | invalid {r.invalid_rate:.3f} | score {score}")
+        if "decode" in record:
+            d = record["decode"]
+            print(f"decoding: {'greedy' if d['greedy'] else 'sampled T={:g}'.format(d['temperature'])}"
+                  f"{', re-ranked' if d['rerank'] else ''}", end="")
+            acc = record.get("move_accuracy")
+            print(f" | greedy move accuracy {acc['correct']}/{acc['cells']}" if acc else "")
     return 0
 
 
@@ -76,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch-size", type=int, default=32, help="environments stepped together (default 32)")
     p.add_argument("--workers", type=int, default=0, help="threads stepping slow envs (Stockfish, LM oracles)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device for checkpoints")
+    p.add_argument("--greedy", action="store_true",
+                   help="checkpoints: greedy decoding (default: sample at temperature 1, as the reference)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
     p.set_defaults(fn=_cmd_evaluate)
 

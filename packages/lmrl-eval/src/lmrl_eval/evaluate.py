@@ -31,7 +31,7 @@ import lmrl_envs
 from lmrl_envs import Episode, EpisodeSpec, rollout
 from lmrl_eval.normalize import constants_for, task_name
 
-__all__ = ["EVAL_SEED_OFFSET", "EvalResult", "evaluate", "protocol_specs", "summarize"]
+__all__ = ["EVAL_SEED_OFFSET", "EvalResult", "evaluate", "move_accuracy", "protocol_specs", "summarize"]
 
 EVAL_SEED_OFFSET = 1_000_000
 """Evaluation episode seeds are ``EVAL_SEED_OFFSET + seed * 100_000 + i``."""
@@ -88,6 +88,37 @@ def protocol_specs(env_id: str, episodes: int | None = None, seed: int = 0) -> l
         return [EpisodeSpec(base + i, {"position_index": i}) for i in range(n)]
     n = episodes or DEFAULT_EPISODES.get(name, 256)
     return [EpisodeSpec(base + i) for i in range(n)]
+
+
+def move_accuracy(env_id: str, policy: Any) -> tuple[int, int] | None:
+    """The paper's second Maze metric: on how many of the 25 start cells the policy's first move is
+    a shortest-path move (`lmrl_envs.tasks.maze.optimal_actions`). None for other tasks.
+
+    The reference measures it with greedy decoding (``ReRankerPolicy``, `maze/ilql/train_ilql.py`):
+    pass a greedy policy. Each cell is one fresh episode (slots 0..24 of one batch).
+
+    Example:
+        >>> from lmrl_envs.tasks.maze import shortest_path_policy
+        >>> move_accuracy("maze-fo", shortest_path_policy), move_accuracy("wordle", shortest_path_policy)
+        ((25, 25), None)
+    """
+    if task_name(lmrl_envs.spec(env_id).id) not in ("maze-fo", "maze-po"):
+        return None
+    from lmrl_envs.tasks.maze import optimal_actions, start_cells
+
+    cells = start_cells()
+    histories = []
+    for cell in cells:
+        env = lmrl_envs.make(env_id)
+        env.reset(seed=0, options={"init_position": cell})
+        histories.append(tuple(env.history))
+    slots = list(range(len(cells)))
+    act = getattr(policy, "act", None)
+    moves = act(histories, slots) if act is not None else policy(histories)
+    for slot in slots:
+        if hasattr(policy, "end_episode"):
+            policy.end_episode(slot)
+    return sum(m in optimal_actions(c) for m, c in zip(moves, cells, strict=True)), len(cells)
 
 
 def _process_group() -> tuple[int, int]:

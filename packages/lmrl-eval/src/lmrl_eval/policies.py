@@ -76,9 +76,11 @@ class HumanPolicy:
 def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "auto", **kwargs: Any):
     """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR`` to a policy for `env_id`.
 
-    A checkpoint is decoded as the benchmark does: greedily, with the task's decoding from
-    `lmrl_algos.presets.DECODING` (Maze: re-rank the 4 moves); `kwargs` (e.g. ``greedy=False``,
-    ``rerank=False``) override it.
+    A checkpoint is decoded as the benchmark does: sampling at temperature 1, with the task's
+    decoding from `lmrl_algos.presets.DECODING` (Maze: the 4 moves re-ranked by the method's
+    score); `kwargs` (e.g. ``greedy=True``, ``rerank=False``) override it. Sampling follows the
+    reference, whose evaluation scripts of every task sample (``policy_do_sample=True``, the
+    temperature left at 1); see packages/lmrl-eval/README.md, "Evaluation protocol".
     """
     if name == "human":
         return HumanPolicy()
@@ -105,6 +107,6 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         device = "cuda" if torch.cuda.is_available() else "cpu"
     from lmrl_algos.presets import DECODING, preset_task
 
-    # the benchmark's decoding: greedy, and the task's (Maze: re-rank the 4 moves); kwargs override
-    kwargs = {"greedy": True, **DECODING.get(preset_task(env_id), {}), **kwargs}
+    # the benchmark's decoding: sampled at temperature 1, and the task's (Maze: re-rank the 4 moves)
+    kwargs = {"greedy": False, "temperature": 1.0, **DECODING.get(preset_task(env_id), {}), **kwargs}
     return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)

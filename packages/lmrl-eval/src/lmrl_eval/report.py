@@ -28,9 +28,12 @@ from typing import Any
 
 from lmrl_eval.normalize import PAPER_TABLE2, task_name
 
-__all__ = ["ALGO_ORDER", "aggregate", "build_report", "plot"]
+__all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "learning_curves", "plot",
+           "plot_learning_curves"]
 
 ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
+CURVE_LOSSES = ("losses/bc", "losses/q", "losses/v", "losses/policy", "losses/value")
+"""The main losses drawn beside ``eval/return`` in ``learning_curves_<task>.png`` (whichever a method logs)."""
 _PAPER_COLUMN = {"bc": "BC", "filtered-bc": "%BC", "mc": "MC Return", "ilql": "ILQL", "ppo": "Online PPO",
                  "online-filtered-bc": "Online %BC"}
 
@@ -66,9 +69,25 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any
             "length": statistics.fmean(r["eval"]["length_mean"] for r in rs),
             "invalid": statistics.fmean(r["eval"]["invalid_rate"] for r in rs),
             "episodes": sum(r["eval"]["episodes"] for r in rs),
+            "move_accuracy": _move_accuracy(rs),
+            "decode": _decode_name(rs[0]["eval"].get("decode")),
             "train_seconds": sum(r.get("train", {}).get("seconds", 0.0) for r in rs),
         }
     return out
+
+
+def _move_accuracy(runs: list[dict[str, Any]]) -> float | None:
+    """Mean over seeds of the greedy move accuracy (fraction of the Maze's 25 start cells), if measured."""
+    accs = [r["eval"]["move_accuracy"] for r in runs if r["eval"].get("move_accuracy")]
+    return statistics.fmean(a["correct"] / a["cells"] for a in accs) if accs else None
+
+
+def _decode_name(decode: dict[str, Any] | None) -> str:
+    """``sampled T=1, re-ranked`` / ``greedy, free generation`` from an eval record's ``decode``."""
+    if not decode:
+        return "unrecorded"
+    how = "greedy" if decode.get("greedy") else f"sampled T={decode.get('temperature', 1.0):g}"
+    return how + (", re-ranked" if decode.get("rerank") else ", free generation")
 
 
 def _fmt(x: float | None, pm: float | None = None, digits: int = 1) -> str:
@@ -112,17 +131,23 @@ def build_report(out_dir: str | Path) -> str:
         lines.append(f"| {t} | " + " | ".join(cells) + " |")
     lines += ["", "## Per task (raw returns)", ""]
     for t in tasks:
-        lines += [f"### {t}", "", "| algo | raw return | score | paper score | success | length | invalid | episodes | seeds | train s |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
-        for a in algos:
-            g = agg.get((t, a))
-            if not g:
-                continue
+        rows = [(a, agg[(t, a)]) for a in algos if (t, a) in agg]
+        acc = any(g["move_accuracy"] is not None for _, g in rows)
+        lines += [f"### {t}", "",
+                  "| algo | raw return | score | paper score | success | length | invalid | "
+                  + ("greedy move acc. | " if acc else "") + "episodes | seeds | train s | decoding |",
+                  "|---|" + "---|" * (11 + acc)]
+        for a, g in rows:
             paper = PAPER_TABLE2.get(t, {}).get(a)
+            move = ("-" if g["move_accuracy"] is None else f"{g['move_accuracy']:.2f}") + " | " if acc else ""
             lines.append(
                 f"| {a} | {_fmt(g['raw'], g['raw_pm'], 2)} | {_fmt(g['score'], g['score_pm'])} | "
                 f"{'-' if paper is None else f'{paper:.1f}'} | {g['success']:.2f} | {g['length']:.1f} | "
-                f"{g['invalid']:.3f} | {g['episodes']} | {','.join(map(str, g['seeds']))} | {g['train_seconds']:.0f} |")
+                f"{g['invalid']:.3f} | {move}{g['episodes']} | {','.join(map(str, g['seeds']))} | "
+                f"{g['train_seconds']:.0f} | {g['decode']} |")
+        if acc:
+            lines += ["", "Greedy move accuracy: the share of the 25 start cells where the greedy first move is a "
+                          "shortest-path move (the paper's second Maze metric; mean over seeds)."]
         lines.append("")
     text = "\n".join(lines) + "\n"
     (out_dir / "report.md").write_text(text)
@@ -182,6 +207,91 @@ def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict
         ax.legend(fontsize=6)
         fig.tight_layout()
         p = out_dir / "learning_curves.png"
+        fig.savefig(p, dpi=100)
+        plt.close(fig)
+        written.append(p)
+    written += plot_learning_curves(out_dir, results)
+    return written
+
+
+def learning_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[str, dict[int, dict[str, list]]]]:
+    """``{task: {algo: {seed: {metric: [(step, value), ...]}}}}`` of ``eval/return`` and `CURVE_LOSSES`.
+
+    Read from each run's ``train.metrics`` file (relative to `out_dir`); runs without one, or whose
+    file is missing, are left out. A step logged twice (a resumed run re-logs the steps after its
+    checkpoint) keeps the value of its last row holding that metric. Tasks and methods are in
+    report order (`ALGO_ORDER`, then other methods by name), seeds ascending, steps ascending.
+    """
+    found: dict[str, dict[str, dict[int, dict[str, list]]]] = defaultdict(lambda: defaultdict(dict))
+    for r in results.get("runs", []):
+        rel = r.get("train", {}).get("metrics")
+        if not rel or not (out_dir / rel).exists():
+            continue
+        last: dict[str, dict[int, float]] = defaultdict(dict)
+        for line in (out_dir / rel).read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a kill
+                continue
+            for key in ("eval/return", *CURVE_LOSSES):
+                if key in rec and "step" in rec:
+                    last[key][int(rec["step"])] = float(rec[key])
+        found[task_name(r["env_id"])][r["algo"]][r["seed"]] = {k: sorted(v.items()) for k, v in last.items()}
+    order = lambda a: (ALGO_ORDER.index(a), "") if a in ALGO_ORDER else (len(ALGO_ORDER), a)  # noqa: E731
+    tasks = sorted(found, key=lambda t: (list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99, t))
+    return {t: {a: dict(sorted(found[t][a].items())) for a in sorted(found[t], key=order)} for t in tasks}
+
+
+def _seed_mean(series: list[list[tuple[int, float]]]) -> tuple[list[int], list[float]]:
+    """The mean over seeds at the steps every seed logged."""
+    steps = sorted(set.intersection(*(set(dict(s)) for s in series))) if series else []
+    return steps, [statistics.fmean(dict(s)[x] for s in series) for x in steps]
+
+
+def plot_learning_curves(out_dir: Path, results: dict[str, Any]) -> list[Path]:
+    """``learning_curves_<task>.png``: per method, ``eval/return`` against step and its losses on a twin axis.
+
+    One figure per task, one panel per method with runs (`learning_curves`): a thin line per seed and
+    the mean over seeds as a thick line for ``eval/return`` (logged by ``lmrl-algos train ...
+    --eval-every N``), and on the right axis the mean over seeds of each of `CURVE_LOSSES` the
+    method logs (dashed). Skipped without matplotlib.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    for task, methods in learning_curves(out_dir, results).items():
+        fig, axes = plt.subplots(1, len(methods), figsize=(4.2 * len(methods), 3.4), squeeze=False)
+        for ax, (algo, seeds) in zip(axes[0], methods.items(), strict=True):
+            returns = [m["eval/return"] for m in seeds.values() if m.get("eval/return")]
+            for seed, m in seeds.items():
+                if m.get("eval/return"):
+                    xs, ys = zip(*m["eval/return"], strict=True)
+                    ax.plot(xs, ys, lw=0.8, alpha=0.5, color="#3b75af", label=f"seed {seed}")
+            if returns:
+                ax.plot(*_seed_mean(returns), lw=2.4, color="#1f4e79", label="mean")
+            else:
+                ax.text(0.5, 0.5, "no eval/return\n(train with --eval-every)", ha="center", va="center",
+                        transform=ax.transAxes, fontsize=8, color="gray")
+            ax.set_title(algo)
+            ax.set_xlabel("step")
+            ax.set_ylabel("eval return")
+            twin, colors = ax.twinx(), iter(["#d62728", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b"])
+            for key in CURVE_LOSSES:
+                series = [m[key] for m in seeds.values() if m.get(key)]
+                if series:
+                    twin.plot(*_seed_mean(series), lw=1, ls="--", color=next(colors), label=key)
+            twin.set_ylabel("loss")
+            handles = [h for a in (ax, twin) for h in a.get_legend_handles_labels()[0]]
+            if handles:
+                ax.legend(handles=handles, fontsize=6, loc="best")
+        fig.suptitle(task)
+        fig.tight_layout()
+        p = out_dir / f"learning_curves_{task}.png"
         fig.savefig(p, dpi=100)
         plt.close(fig)
         written.append(p)

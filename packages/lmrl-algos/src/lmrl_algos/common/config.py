@@ -67,6 +67,12 @@ class TrainConfig:
     """Write a checkpoint every N steps (and always at the end)."""
     log_every: int = 10
     """Log metrics every N steps."""
+    eval_every: int | None = None
+    """Evaluate the current model every N optimiser steps (offline) or rounds (online), and at the end: play
+    --eval-episodes episodes of --env (sampled decoding, fixed seeds) and log eval/return, eval/return_stderr,
+    eval/success and eval/length to metrics.jsonl. None or 0: off."""
+    eval_episodes: int = 32
+    """Episodes per evaluation of --eval-every (the same seeds at every evaluation)."""
     bf16: bool = True
     """bf16 autocast on CUDA (ignored on CPU)."""
     cpu_threads: int | None = None
@@ -90,6 +96,8 @@ class TrainConfig:
             (0 < self.gamma <= 1, f"--gamma must be in (0, 1], got {self.gamma}"),
             (self.save_every >= 1, "--save-every must be >= 1"),
             (self.log_every >= 1, "--log-every must be >= 1"),
+            (self.eval_every is None or self.eval_every >= 0, "--eval-every must be >= 0 (0: off)"),
+            (self.eval_episodes >= 1, f"--eval-episodes must be >= 1, got {self.eval_episodes}"),
             (self.cpu_threads is None or self.cpu_threads >= 1, "--cpu-threads must be >= 1"),
         ]
         for ok, msg in checks:

@@ -9,7 +9,11 @@ every world-th episode of the round (sampling seed ``seed + r + 7919 k``), and t
 gathered so that every rank holds the whole round in seed order. The update is then the same
 computation on every rank, from the same weights on the same data, so the ranks stay identical
 without gradient communication (tested); rank 0 writes checkpoints and logs. With one process the
-run is unchanged. The policy keeps
+run is unchanged.
+
+With ``--eval-every N``, `collect` first evaluates the current model when the rounds done so far are
+a positive multiple of N (`common.evaluation`: the model after round r is logged at step r), and
+`finish` evaluates the final model unless its round was just evaluated. The policy keeps
 its KV cache across turns and records the token ids it generated per action
 (``info["behaviour"]["action_tokens"]``); the trainers build their MDP with
 ``use_action_tokens=True``, so they train on exactly the sampled tokens.
@@ -26,6 +30,7 @@ import lmrl_envs
 from lmrl_algos import checkpoint
 from lmrl_algos.common.config import ConfigError
 from lmrl_algos.common.distributed import init_distributed, resolve_device
+from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.trainer import canonical_env_id, load_episodes, make_optimizer, seed_everything, setup_model
 from lmrl_algos.policy import LMPolicy
@@ -65,10 +70,14 @@ class OnlineRun:
             self.round, self.elapsed = self.resumed["round"], self.resumed["elapsed"]
         self.t0 = time.time() - self.elapsed
         self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, enabled=self.dist.is_main, desc=name)
+        self.evaluator = TrainingEvaluator(cfg, name, self.env_id, self.tok, self.device, self.log,
+                                           main=self.dist.is_main)
 
     def collect(self) -> list[lmrl_envs.Episode]:
-        """Play this round's episodes with the current model, sampling."""
+        """Play this round's episodes with the current model, sampling (after `--eval-every`'s evaluation when due)."""
         cfg = self.cfg
+        if self.evaluator.due(self.round):
+            self.evaluator.evaluate(self.round, self.model)
         rank, world = self.dist.rank, self.dist.world
         policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
                           max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round + 7919 * rank,
@@ -108,6 +117,8 @@ class OnlineRun:
         return self.cfg.time_budget is not None and time.time() - self.t0 >= self.cfg.time_budget
 
     def finish(self, summary: str) -> Path:
+        if self.evaluator.final_due(self.round):
+            self.evaluator.evaluate(self.round, self.model)
         self.log.summary(f"{self.name}: {self.round} rounds in {time.time() - self.t0:.1f}s on {self.device}; "
                          f"{summary}; checkpoint {self.out / 'checkpoint'}")
         self.log.close()

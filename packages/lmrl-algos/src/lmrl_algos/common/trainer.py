@@ -2,7 +2,8 @@
 
 An offline algorithm is a small `OfflineAlgorithm` subclass: which heads it needs, which episodes
 it keeps, its loss on a batch, and what it does after an optimiser step. Everything else (checks,
-tokenisation, data order, DDP, bf16, checkpoints, resume, logging) lives here once.
+tokenisation, data order, DDP, bf16, checkpoints, resume, logging, evaluation during training with
+``--eval-every``: `common.evaluation`) lives here once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 from lmrl_algos import checkpoint
 from lmrl_algos.common.config import ConfigError, TrainConfig
 from lmrl_algos.common.distributed import init_distributed, resolve_device
+from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.mdp import Segment, build_mdp, collate
 from lmrl_algos.models import LMWithHeads, load_model
@@ -125,6 +127,14 @@ class OfflineAlgorithm:
     def after_step(self, model: LMWithHeads, cfg) -> None:
         """Called after each optimiser step (e.g. Polyak averaging)."""
 
+    def decoding_model(self, model: LMWithHeads) -> torch.nn.Module:
+        """The module the policy decodes with when the run is evaluated (``--eval-every``); default `model`.
+
+        An algorithm whose policy is not the trained model itself (e.g. a frozen behaviour copy plus
+        target Q heads) returns that module here.
+        """
+        return model
+
     def extra_state(self) -> dict[str, torch.Tensor]:
         return {}
 
@@ -176,9 +186,8 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
         raise ConfigError(f"{algo.name}: no episodes left after filtering; check the data or the filter flags")
     texts = [t for ep in episodes for t in ep.texts]
     model, tok = setup_model(cfg, algo.head_kwargs(cfg), texts, device)
-    segments = build_mdp(episodes, tok, gamma=cfg.gamma, max_length=min(cfg.max_length, model.lm.config.n_positions
-                                                                          if hasattr(model.lm.config, "n_positions")
-                                                                          else cfg.max_length))
+    max_length = min(cfg.max_length, getattr(model.lm.config, "n_positions", cfg.max_length))
+    segments = build_mdp(episodes, tok, gamma=cfg.gamma, max_length=max_length)
     algo.setup(model, cfg)
     opt, sched = make_optimizer(model, cfg)
     step, position, elapsed = 0, 0, 0.0
@@ -202,6 +211,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
             torch.distributed.barrier()
 
     log = MetricsLogger(out, total=cfg.steps, initial=step, enabled=dist.is_main, desc=algo.name)
+    evaluator = TrainingEvaluator(cfg, algo.name, env, tok, device, log, main=dist.is_main, max_length=max_length)
     tokens, total_tokens, t_log, losses = 0, 0, time.time(), []
     t_session = time.time()
     t0 = time.time() - elapsed
@@ -236,6 +246,8 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
             log.log(step, metrics)
             del losses[:-cfg.log_every]
             tokens, t_log = 0, now
+        if evaluator.due(step):
+            evaluator.evaluate(step, algo.decoding_model(model))
         out_of_time = cfg.time_budget is not None and elapsed >= cfg.time_budget
         if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
             save()
@@ -243,6 +255,8 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
             break
     if step % cfg.save_every != 0 and step != cfg.steps:
         save()
+    if evaluator.final_due(step):
+        evaluator.evaluate(step, algo.decoding_model(model))
     recent = [float(x) for x in losses[-cfg.log_every:]] or [math.nan]
     log.summary(f"{algo.name}: {step} steps in {elapsed:.1f}s on {device} ({len(episodes)} episodes, "
                 f"{len(segments)} segments), {total_tokens / max(time.time() - t_session, 1e-9):.0f} tokens/s, "
