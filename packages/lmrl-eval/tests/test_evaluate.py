@@ -76,6 +76,35 @@ def test_report_from_fixture(tmp_path):
     assert (tmp_path / "scores_maze-fo.png").stat().st_size > 1000
 
 
+def test_report_names_the_decoding_and_the_greedy_move_accuracy(tmp_path):
+    def run(seed, correct):
+        return {"env_id": "maze-fo-v0", "algo": "mc", "seed": seed,
+                "eval": {"return_mean": -50.0, "return_stderr": 1.0, "score": 71.7, "score_stderr": 0.7,
+                         "success_rate": 0.5, "episodes": 800, "length_mean": 20.0, "invalid_rate": 0.0,
+                         "decode": {"greedy": False, "temperature": 1.0, "rerank": True},
+                         "move_accuracy": {"correct": correct, "cells": 25}}}
+
+    (tmp_path / "results.json").write_text(json.dumps({"runs": [run(0, 20), run(1, 15)]}))
+    text = build_report(tmp_path)
+    assert "| algo | raw return | score | paper score | success | length | invalid | greedy move acc. |" in text
+    assert "| mc | -50.00 | 71.7 | 75.0 | 0.50 | 20.0 | 0.000 | 0.70 | 1600 | 0,1 | 0 | sampled T=1, re-ranked |" in text
+
+
+def test_move_accuracy_is_greedy_first_moves_over_the_start_cells():
+    from lmrl_eval.evaluate import move_accuracy
+
+    def always_down(histories):
+        return ["move down\n"] * len(histories)
+
+    from lmrl_envs.tasks.maze import optimal_actions
+
+    expected = sum("move down\n" in optimal_actions(c) for c in start_cells())
+    assert move_accuracy("maze-fo", always_down) == (expected, 25)
+    assert 0 < expected < 25
+    assert move_accuracy("maze-po", always_down) == (expected, 25)  # the same start cells, walls-only observations
+    assert move_accuracy("wordle", always_down) is None
+
+
 def _sharded_worker(rank: int, world: int, init_file: str, out_dir: str) -> None:
     import torch.distributed as dist
 

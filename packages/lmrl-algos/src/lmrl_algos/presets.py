@@ -25,9 +25,13 @@ __all__ = ["DECODING", "PRESETS", "describe", "preset_task", "preset_values"]
 _TINY = "lr 1e-3 and batch 32 for a tiny model from scratch (reference: gpt2 fine-tuned at 1e-4, batch 128)"
 
 
-def _task(bc_lr, pct, mc, ilql, ppo, *, gamma_ppo=0.99, bc_note=_TINY):
-    """mc=(lr, beta, gamma, cql); ilql=(lr, beta, cql, tau, gamma); ppo=(lr, rollouts, lambda, kl, bc_w)."""
+def _task(bc_lr, pct, mc, ilql, ppo, *, gamma_ppo=0.99, bc_note=_TINY, online_keep=0.3):
+    """mc=(lr, beta, gamma, cql); ilql=(lr, beta, cql, tau, gamma); ppo=(lr, rollouts, lambda, kl, bc_w);
+    online_keep: online %BC's filter, a top fraction or "success"."""
     pct_vals = {"success_only": True} if pct == "success" else {"top_fraction": pct, "success_only": False}
+    online_vals, online_note = (({"success_only": True}, "keep the successful episodes, as the reference's script")
+                                if online_keep == "success" else
+                                ({"keep_fraction": online_keep, "success_only": False}, "keep the top 30 %"))
     return {
         "bc": ({"lr": bc_lr, "batch_size": 32}, bc_note),
         "filtered_bc": ({"lr": bc_lr, "batch_size": 32, **pct_vals}, bc_note + "; filter as Table 3"),
@@ -38,21 +42,24 @@ def _task(bc_lr, pct, mc, ilql, ppo, *, gamma_ppo=0.99, bc_note=_TINY):
         "ppo": ({"lr": ppo[0], "n_rollouts": ppo[1], "lam": ppo[2], "gamma": gamma_ppo, "kl_coef": ppo[3],
                  "bc_weight": ppo[4], "batch_size": 32},
                 "Table 3 lr/lambda/KL; rollouts per round capped at 128 for single-machine runs"),
-        "online_filtered_bc": ({"lr": 1e-4, "n_rollouts": 128, "keep_fraction": 0.3, "batch_size": 32},
-                               "script defaults (128 rollouts, keep top 30 %); batch 32 (reference 128)"),
+        "online_filtered_bc": ({"lr": 1e-4, "n_rollouts": 128, **online_vals, "batch_size": 32},
+                               f"script defaults (128 rollouts, {online_note}); batch 32 (reference 128)"),
     }
 
 
 PRESETS: dict[str, dict[str, tuple[dict, str]]] = {
     # Maze: the maze scripts (tau 0.95, cql 0, beta 8) rather than the ambiguous Table 3 cells.
-    "maze": _task(1e-3, "success", (1e-4, 8.0, 0.99, 0.0), (1e-4, 8.0, 0.0, 0.95, 0.99), (1e-6, 128, 0.95, 0.1, 0.0)),
+    # Maze online %BC keeps the successful rollouts (`maze/online_filtered_bc/*.py` filters on the final reward
+    # 0): the top 30 % by return of a weak policy's rollouts are mostly ties at -101, i.e. loops.
+    "maze": _task(1e-3, "success", (1e-4, 8.0, 0.99, 0.0), (1e-4, 8.0, 0.0, 0.95, 0.99), (1e-6, 128, 0.95, 0.1, 0.0),
+                  online_keep="success"),
     "text-nav": _task(1e-3, "success", (1e-4, 4.0, 0.99, 0.001), (1e-4, 1.0, 0.001, 0.7, 0.99),
                       (5e-6, 128, 0.95, 0.01, 1.0), gamma_ppo=1.0),
     "wordle": _task(1e-3, 0.3, (3e-5, 64.0, 0.99, 0.01), (3e-5, 32.0, 0.01, 0.7, 0.99),
                     (3e-5, 128, 0.95, 0.001, 1.0), gamma_ppo=1.0),
     "chess": _task(1e-3, "success", (1e-4, 8.0, 0.99, 1e-4), (1e-4, 8.0, 1e-4, 0.7, 0.99), (1e-5, 128, 0.95, 0.01, 0.0)),
     "endgames": _task(1e-3, "success", (1e-4, 8.0, 0.99, 1e-4), (1e-4, 8.0, 1.0, 0.7, 0.99),
-                      (1e-5, 128, 0.95, 0.01, 0.0), gamma_ppo=1.0),
+                      (1e-5, 128, 0.95, 0.01, 0.0), gamma_ppo=1.0, online_keep="success"),
     "twenty-questions": _task(1e-3, 0.1, (1e-4, 16.0, 0.99, 0.001), (1e-4, 4.0, 0.001, 0.7, 0.99),
                               (1e-6, 128, 0.95, 0.001, 1.0), gamma_ppo=1.0),
     "guess-my-city": _task(1e-3, 0.1, (1e-4, 16.0, 0.99, 0.001), (1e-4, 4.0, 0.001, 0.7, 0.99),
