@@ -136,7 +136,7 @@ def build_report(out_dir: str | Path) -> str:
         lines += [f"### {t}", "",
                   "| algo | raw return | score | paper score | success | length | invalid | "
                   + ("greedy move acc. | " if acc else "") + "episodes | seeds | train s | decoding |",
-                  "|---|" + "---|" * (11 + acc)]
+                  "|---|" + "---|" * (10 + acc)]
         for a, g in rows:
             paper = PAPER_TABLE2.get(t, {}).get(a)
             move = ("-" if g["move_accuracy"] is None else f"{g['move_accuracy']:.2f}") + " | " if acc else ""
