@@ -35,6 +35,16 @@ ONLINE = {"n_rollouts": 32, "rollout_batch": 16, "max_new_tokens": 4, "batch_siz
 EVAL_EPISODES = 64
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _restore_threads():
+    """The runs' ``cpu_threads: 1`` sets torch's process-wide thread count; give the next modules theirs back."""
+    import torch
+
+    n = torch.get_num_threads()
+    yield
+    torch.set_num_threads(n)
+
+
 class TrapEnv(TextEnv):
     """Two doors: "right" twice gets out (return 0); "left" drops into a pit (-1 a step until the cap)."""
 
