@@ -149,3 +149,24 @@ def test_a_policy_that_emits_garbage_is_scored_not_a_crash(env_id, worst, invali
     r = evaluate(env_id, lambda hs: [garbage[len(h) % len(garbage)] for h in hs], episodes=25, batch_size=5)
     assert (r.episodes, r.success_rate, r.return_mean, r.return_max, r.invalid_rate) == (25, 0.0, worst, worst, invalid)
     assert r.score is not None and r.score <= 0.0
+
+
+def test_decoding_metrics_measure_greedily_and_restore_the_policy():
+    from lmrl_eval.evaluate import decoding_metrics
+
+    class Sampler:  # a policy with LMPolicy's decoding settings: greedy means "move down", sampled "move up"
+        greedy, temperature, rerank = False, 1.0, True
+
+        def act(self, histories, slots):
+            return ["move down\n" if self.greedy else "move up\n"] * len(histories)
+
+    policy = Sampler()
+    record = decoding_metrics("maze-fo", policy)
+    from lmrl_envs.tasks.maze import optimal_actions
+
+    down = sum("move down\n" in optimal_actions(c) for c in start_cells())
+    assert record == {"decode": {"greedy": False, "temperature": 1.0, "rerank": True},
+                      "move_accuracy": {"correct": down, "cells": 25,
+                                        "decode": {"greedy": True, "temperature": 1.0, "rerank": True}}}
+    assert policy.greedy is False
+    assert decoding_metrics("wordle", policy) == {"decode": {"greedy": False, "temperature": 1.0, "rerank": True}}

@@ -303,7 +303,7 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
 
 
 def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> dict[str, Any]:
-    from lmrl_eval.evaluate import evaluate, move_accuracy
+    from lmrl_eval.evaluate import decoding_metrics, evaluate
     from lmrl_eval.policies import load_eval_policy
 
     run = stage.dir(out)
@@ -316,12 +316,8 @@ def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> 
     policy = load_eval_policy(str(run), stage.env, seed=stage.seed, device=cfg.device, **kwargs)
     t0 = time.time()
     result = evaluate(stage.env, policy, episodes, seed=stage.seed, batch_size=64, progress=cfg.progress)
-    decode = {"greedy": policy.greedy, "temperature": policy.temperature, "rerank": policy.rerank, **kwargs}
-    record = {**result.to_dict(), "seconds": round(time.time() - t0, 1), "decode": decode}
-    policy.greedy = True  # the paper's second Maze metric is measured greedily (see `move_accuracy`)
-    accuracy = move_accuracy(stage.env, policy)
-    if accuracy is not None:
-        record["move_accuracy"] = {"correct": accuracy[0], "cells": accuracy[1], "decode": {**decode, "greedy": True}}
+    record = {**result.to_dict(), "seconds": round(time.time() - t0, 1), **decoding_metrics(stage.env, policy)}
+    record["decode"] = {**record["decode"], **kwargs}
     _atomic_json(path, record)
     return record
 

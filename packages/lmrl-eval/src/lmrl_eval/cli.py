@@ -28,20 +28,14 @@ def _seeds(value: str) -> list[int]:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from lmrl_eval.evaluate import evaluate, move_accuracy
+    from lmrl_eval.evaluate import decoding_metrics, describe_decoding, evaluate
     from lmrl_eval.policies import load_eval_policy
 
     kwargs = {"greedy": True} if args.greedy else {}
     policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device, **kwargs)
     result = evaluate(args.env, policy, args.episodes, seed=args.seed, batch_size=1 if args.policy == "human" else args.batch_size,
                       workers=args.workers, progress=not args.json)
-    record = result.to_dict()
-    if hasattr(policy, "greedy") and args.policy != "human":
-        record["decode"] = {"greedy": policy.greedy, "temperature": policy.temperature, "rerank": policy.rerank}
-        policy.greedy = True
-        accuracy = move_accuracy(args.env, policy)
-        if accuracy is not None:
-            record["move_accuracy"] = {"correct": accuracy[0], "cells": accuracy[1]}
+    record = {**result.to_dict(), **decoding_metrics(args.env, policy)}
     if args.json:
         print(json.dumps(record))
     else:
@@ -51,11 +45,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
               f"(std {r.return_std:.3f}, min {r.return_min:g}, max {r.return_max:g}) | success {r.success_rate:.3f} | "
               f"length {r.length_mean:.1f} | invalid {r.invalid_rate:.3f} | score {score}")
         if "decode" in record:
-            d = record["decode"]
-            print(f"decoding: {'greedy' if d['greedy'] else 'sampled T={:g}'.format(d['temperature'])}"
-                  f"{', re-ranked' if d['rerank'] else ''}", end="")
             acc = record.get("move_accuracy")
-            print(f" | greedy move accuracy {acc['correct']}/{acc['cells']}" if acc else "")
+            print(f"decoding: {describe_decoding(record['decode'])}"
+                  + (f" | greedy move accuracy {acc['correct']}/{acc['cells']}" if acc else ""))
     return 0
 
 

@@ -31,7 +31,8 @@ import lmrl_envs
 from lmrl_envs import Episode, EpisodeSpec, rollout
 from lmrl_eval.normalize import constants_for, task_name
 
-__all__ = ["EVAL_SEED_OFFSET", "EvalResult", "evaluate", "move_accuracy", "protocol_specs", "summarize"]
+__all__ = ["EVAL_SEED_OFFSET", "EvalResult", "decoding_metrics", "describe_decoding", "evaluate", "move_accuracy",
+           "protocol_specs", "summarize"]
 
 EVAL_SEED_OFFSET = 1_000_000
 """Evaluation episode seeds are ``EVAL_SEED_OFFSET + seed * 100_000 + i``."""
@@ -119,6 +120,43 @@ def move_accuracy(env_id: str, policy: Any) -> tuple[int, int] | None:
         if hasattr(policy, "end_episode"):
             policy.end_episode(slot)
     return sum(m in optimal_actions(c) for m, c in zip(moves, cells, strict=True)), len(cells)
+
+
+def decoding_metrics(env_id: str, policy: Any) -> dict[str, Any]:
+    """What a language-model policy's numbers need beside them: ``decode`` (greedy, temperature,
+    rerank) and, on the Maze, ``move_accuracy`` measured greedily (the policy's own decoding is
+    restored after). ``{}`` for a policy without these settings (scripted, human).
+
+    Example:
+        >>> from lmrl_envs.tasks.maze import shortest_path_policy
+        >>> decoding_metrics("maze-fo", shortest_path_policy)
+        {}
+    """
+    if not all(hasattr(policy, name) for name in ("greedy", "temperature", "rerank")):
+        return {}
+    decode = {"greedy": policy.greedy, "temperature": policy.temperature, "rerank": policy.rerank}
+    record: dict[str, Any] = {"decode": decode}
+    policy.greedy = True
+    try:
+        accuracy = move_accuracy(env_id, policy)
+    finally:
+        policy.greedy = decode["greedy"]
+    if accuracy is not None:
+        record["move_accuracy"] = {"correct": accuracy[0], "cells": accuracy[1], "decode": {**decode, "greedy": True}}
+    return record
+
+
+def describe_decoding(decode: dict[str, Any] | None) -> str:
+    """``sampled T=1, re-ranked`` / ``greedy, free generation`` from a record's ``decode``.
+
+    Example:
+        >>> describe_decoding({"greedy": False, "temperature": 1.0, "rerank": True})
+        'sampled T=1, re-ranked'
+    """
+    if not decode:
+        return "unrecorded"
+    how = "greedy" if decode.get("greedy") else f"sampled T={decode.get('temperature', 1.0):g}"
+    return how + (", re-ranked" if decode.get("rerank") else ", free generation")
 
 
 def _process_group() -> tuple[int, int]:

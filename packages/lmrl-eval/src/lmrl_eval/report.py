@@ -26,6 +26,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from lmrl_eval.evaluate import describe_decoding
 from lmrl_eval.normalize import PAPER_TABLE2, task_name
 
 __all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "learning_curves", "plot",
@@ -70,7 +71,7 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any
             "invalid": statistics.fmean(r["eval"]["invalid_rate"] for r in rs),
             "episodes": sum(r["eval"]["episodes"] for r in rs),
             "move_accuracy": _move_accuracy(rs),
-            "decode": _decode_name(rs[0]["eval"].get("decode")),
+            "decode": describe_decoding(rs[0]["eval"].get("decode")),
             "train_seconds": sum(r.get("train", {}).get("seconds", 0.0) for r in rs),
         }
     return out
@@ -80,14 +81,6 @@ def _move_accuracy(runs: list[dict[str, Any]]) -> float | None:
     """Mean over seeds of the greedy move accuracy (fraction of the Maze's 25 start cells), if measured."""
     accs = [r["eval"]["move_accuracy"] for r in runs if r["eval"].get("move_accuracy")]
     return statistics.fmean(a["correct"] / a["cells"] for a in accs) if accs else None
-
-
-def _decode_name(decode: dict[str, Any] | None) -> str:
-    """``sampled T=1, re-ranked`` / ``greedy, free generation`` from an eval record's ``decode``."""
-    if not decode:
-        return "unrecorded"
-    how = "greedy" if decode.get("greedy") else f"sampled T={decode.get('temperature', 1.0):g}"
-    return how + (", re-ranked" if decode.get("rerank") else ", free generation")
 
 
 def _fmt(x: float | None, pm: float | None = None, digits: int = 1) -> str:
