@@ -320,16 +320,20 @@ class LMPolicy:
     def _rerank(self, pieces: list[list[list[int]]], slots: Sequence[int]) -> list[str]:
         """Score every candidate action of each history (its token pieces) and pick one per history.
 
-        The prompt is encoded once per history; its cache is then repeated for the history's
-        candidates, which are scored in one more forward call (none when every candidate is one token).
+        Each distinct prompt is encoded once (in the fully observed maze many envs stand on the same
+        cell); its cache is then repeated for the candidates of every history with that prompt, which
+        are scored in one more forward call (none when every candidate is one token).
         """
         cands = [list(self.candidates(s) if callable(self.candidates) else self.candidates) for s in slots]
         acts = [self._encode(cs) for cs in cands]
         longest = max(len(a) for cs in acts for a in cs)
-        cache = RowCache(len(pieces), self.device)
-        ids, att = self._left_pad([join_pieces(self._bos, p, self.max_length - longest) for p in pieces])
-        first = self._token_scores(cache.forward(self.model, ids, att.bool()))[:, -1]  # (H, V)
-        owner = [i for i, cs in enumerate(acts) for _ in cs]
+        distinct: dict[tuple[int, ...], int] = {}
+        row_of = [distinct.setdefault(tuple(join_pieces(self._bos, p, self.max_length - longest)), len(distinct))
+                  for p in pieces]
+        cache = RowCache(len(distinct), self.device)
+        ids, att = self._left_pad([list(prompt) for prompt in distinct])
+        first = self._token_scores(cache.forward(self.model, ids, att.bool()))[:, -1]  # (distinct prompts, V)
+        owner = [row_of[i] for i, cs in enumerate(acts) for _ in cs]
         rows = [a for cs in acts for a in cs]
         index = torch.tensor(owner, device=self.device)
         tok0 = torch.tensor([a[0] for a in rows], device=self.device)
