@@ -154,7 +154,7 @@ BUDGETS: dict[str, Budget] = {
         eval={e: None for e in ALL_ENVS},
     ),
 }
-"""The three budgets. ``quick``: Maze FO, six methods, tiny model, under 30 minutes on 2 CPU cores (measured: 28 min of stage time per seed with 3 seeds run in parallel).
+"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 13 minutes on 2 CPU cores (measured: 13.1, seed 0, data included).
 ``standard``: every task with capped dataset sizes, hours on a CPU. ``paper``: the paper's dataset sizes
 and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
 
