@@ -10,9 +10,10 @@ import sys
 import pytest
 
 from lmrl_data import GenerateConfig, Recipe, episode_stats, generate, is_eval, iter_episodes, validate_dataset
+from lmrl_data.cli import main
 from lmrl_data.io import file_sha256
 from lmrl_data.policies import BehaviourPolicy
-from lmrl_envs import StepResult, TextEnv, read_episodes
+from lmrl_envs import DatasetError, StepResult, TextEnv, read_episodes
 
 gen = importlib.import_module("lmrl_data.generate")  # the module (lmrl_data.generate is the function)
 
@@ -154,6 +155,95 @@ def test_resume_after_interrupt_gives_same_bytes(tmp_path, monkeypatch):
     before = (out / "train.jsonl").stat().st_mtime_ns
     again = _gen(tmp_path, "r", episodes=30, seed=1, shard_size=4)
     assert again["files"] == ref["files"] and (out / "train.jsonl").stat().st_mtime_ns == before
+
+
+def _interrupted(tmp_path, monkeypatch, name, after, **kw):
+    """Start a generation and stop it (Ctrl-C) after `after` shards, as a user would."""
+    real, calls = gen._run_shard, {"n": 0}
+
+    def flaky(job):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise KeyboardInterrupt
+        return real(job)
+
+    monkeypatch.setattr(gen, "_run_shard", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        _gen(tmp_path, name, **kw)
+    monkeypatch.setattr(gen, "_run_shard", real)
+    return tmp_path / name / ".partial"
+
+
+def test_resume_redoes_a_shard_that_fails_its_checksum(tmp_path, monkeypatch, caplog):
+    ref = _gen(tmp_path, "ref", episodes=30, seed=1, shard_size=4)
+    partial = _interrupted(tmp_path, monkeypatch, "r", 3, episodes=30, seed=1, shard_size=4)
+    assert sorted(p.name for p in partial.glob("shard-*")) == [
+        "shard-000000000.jsonl", "shard-000000000.jsonl.sha256", "shard-000000004.jsonl",
+        "shard-000000004.jsonl.sha256", "shard-000000008.jsonl", "shard-000000008.jsonl.sha256"]
+    cut = partial / "shard-000000004.jsonl"
+    cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])  # truncated by hand
+    (partial / "shard-000000008.jsonl.sha256").unlink()  # as if killed between the shard and its checksum
+    forged = partial / "shard-000000000.jsonl"  # a line removed, the checksum forged to match
+    forged.write_bytes(b"".join(forged.read_bytes().splitlines(keepends=True)[1:]))
+    (partial / "shard-000000000.jsonl.sha256").write_text(file_sha256(forged) + "\n")
+    with pytest.raises(DatasetError, match="no manifest .* unfinished: re-run the same"):
+        validate_dataset(tmp_path / "r")
+    m = _gen(tmp_path, "r", episodes=30, seed=1, shard_size=4)
+    assert m["files"] == ref["files"] and not partial.exists()
+    for name in ("train.jsonl", "eval.jsonl", "manifest.json"):
+        assert (tmp_path / "r" / name).read_bytes() == (tmp_path / "ref" / name).read_bytes()
+    redone = sorted(r.getMessage().split()[0].rsplit("/", 1)[1] for r in caplog.records if "playing its" in r.getMessage())
+    assert redone == ["shard-000000000.jsonl", "shard-000000004.jsonl", "shard-000000008.jsonl"]
+
+
+def test_refuses_an_out_with_files_it_did_not_write(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "train.jsonl").write_text("my own data\n")
+    (out / "notes.txt").write_text("keep me\n")
+    with pytest.raises(FileExistsError, match=r"mine holds files lmrl-data generate did not write \(notes.txt, "
+                                              r"train.jsonl\); nothing was changed. Choose another --out, or pass "
+                                              r"--overwrite"):
+        _gen(tmp_path, "mine", episodes=6)
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "train.jsonl"]
+    assert (out / "train.jsonl").read_text() == "my own data\n"
+    (out / "manifest.json").write_text("{not json")
+    with pytest.raises(FileExistsError, match="mine already holds a manifest.json that lmrl-data generate did not "
+                                              "write; nothing was changed"):
+        _gen(tmp_path, "mine", episodes=6)
+    m = _gen(tmp_path, "mine", episodes=6, overwrite=True)
+    ref = _gen(tmp_path, "ref", episodes=6)
+    assert m["files"] == ref["files"] and validate_dataset(out)["episodes"] == 6
+    assert sorted(p.name for p in out.iterdir()) == ["eval.jsonl", "manifest.json", "notes.txt", "train.jsonl"]
+    assert (out / "notes.txt").read_text() == "keep me\n"
+    assert _gen(tmp_path, "mine", episodes=6)["files"] == ref["files"]  # its own dataset: nothing to do, no refusal
+
+
+def test_overwrite_replaces_another_dataset_or_unfinished_run(tmp_path, monkeypatch):
+    _gen(tmp_path, "d", episodes=10, seed=0)
+    ref = _gen(tmp_path, "ref", episodes=11, seed=0)
+    assert _gen(tmp_path, "d", episodes=11, seed=0, overwrite=True)["files"] == ref["files"]
+    partial = _interrupted(tmp_path, monkeypatch, "u", 1, episodes=12, seed=0, shard_size=4)
+    with pytest.raises(FileExistsError, match=r"holds an unfinished generation with other settings .*re-run that "
+                                              r"command to finish it"):
+        _gen(tmp_path, "u", episodes=11, seed=0)
+    assert (partial / "shard-000000000.jsonl").exists()
+    assert _gen(tmp_path, "u", episodes=11, seed=0, overwrite=True)["files"] == ref["files"]
+    assert not partial.exists()
+
+
+def test_cli_refuses_foreign_files_with_exit_2(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "train.jsonl").write_text("precious\n")
+    args = ["generate", "maze-fo", "--episodes", "5", "--out", str(out), "--quiet"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"lmrl-data generate: {out} holds files lmrl-data generate did not write (train.jsonl)")
+    assert "--overwrite" in err and err.count("\n") == 1
+    assert (out / "train.jsonl").read_text() == "precious\n" and sorted(p.name for p in out.iterdir()) == ["train.jsonl"]
+    assert main([*args, "--overwrite"]) == 0
+    assert validate_dataset(out)["episodes"] == 5
 
 
 def test_other_settings_never_overwrite(tmp_path):

@@ -78,8 +78,81 @@ def test_validate_checksum_and_manifest(dataset, tmp_path):
     with pytest.raises(DatasetError, match="manifest.json: format: expected 'lmrl-data-manifest/1'"):
         validate_dataset(out)
     (out / "manifest.json").unlink()
-    with pytest.raises(DatasetError, match="no manifest .* unfinished"):
+    with pytest.raises(DatasetError, match="no manifest, so .* is not an lmrl-data dataset"):
         validate_dataset(out)
+    (out / ".partial").mkdir()
+    with pytest.raises(DatasetError, match="no manifest .* unfinished: re-run the same `lmrl-data generate`"):
+        validate_dataset(out)
+
+
+def _set(m, dotted, value):
+    """A copy of manifest `m` with the field at a dotted path (keys may hold dots: "files.train.jsonl.sha256")."""
+    m = json.loads(json.dumps(m))
+    obj, rest = m, dotted
+    while "." in rest:
+        key = next(k for k in obj if rest.startswith(k + "."))
+        obj, rest = obj[key], rest[len(key) + 1:]
+    obj[rest] = value
+    return m
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("counts.train", 99, "episodes: 40 != counts train + eval (102)"),
+    ("episodes", 41, "episodes: 41 != counts train + eval (40)"),
+    ("counts", {"train": 37}, "counts: expected {'train': n, 'eval': n}"),
+    ("counts.eval", -3, "counts: expected {'train': n, 'eval': n} with counts >= 0"),
+    ("files", {}, r"files: must list exactly ['eval.jsonl', 'train.jsonl'], got []"),
+    ("files", None, "files: must list exactly ['eval.jsonl', 'train.jsonl'], got None"),
+    ("files.train.jsonl.episodes", 36, "files.train.jsonl.episodes: 36 != counts.train (37)"),
+    ("files.eval.jsonl.sha256", None, "files.eval.jsonl.sha256: missing or not a hex sha256, got None (every manifest"),
+    ("files.eval.jsonl.sha256", "abc", "files.eval.jsonl.sha256: missing or not a hex sha256, got 'abc'"),
+    ("files.eval.jsonl.bytes", 5, "files.eval.jsonl.bytes: 5 != the file's "),
+])
+def test_validate_checks_the_manifest_itself(dataset, tmp_path, capsys, field, value, message):
+    out = _copy(dataset, tmp_path)
+    m = json.loads((out / "manifest.json").read_text())
+    assert (m["episodes"], m["counts"]) == (40, {"train": 37, "eval": 3})
+    (out / "manifest.json").write_text(json.dumps(_set(m, field, value)))
+    with pytest.raises(DatasetError) as err:
+        validate_dataset(out)
+    assert str(err.value).startswith(f"{out / 'manifest.json'}: ") and message in str(err.value), err.value
+    assert main(["validate", str(out)]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_validate_does_not_follow_files_out_of_the_directory(dataset, tmp_path):
+    out = _copy(dataset, tmp_path)
+    m = json.loads((out / "manifest.json").read_text())
+    outside = tmp_path / "train.jsonl"
+    outside.write_bytes((out / "train.jsonl").read_bytes())
+    files = {"../train.jsonl" if k == "train.jsonl" else k: v for k, v in m["files"].items()}
+    (out / "manifest.json").write_text(json.dumps({**m, "files": files}))
+    with pytest.raises(DatasetError, match=r"files: must list exactly \['eval.jsonl', 'train.jsonl'\], got "
+                                           r"\['../train.jsonl', 'eval.jsonl'\]"):
+        validate_dataset(out)
+    (out / "manifest.json").write_text(json.dumps(m))
+    (out / "train.jsonl").unlink()
+    (out / "train.jsonl").symlink_to(outside)  # same bytes, but outside the dataset
+    with pytest.raises(DatasetError, match=r"train.jsonl: resolves to .*, outside the dataset directory"):
+        validate_dataset(out)
+
+
+def test_validate_reports_bad_bytes_and_deep_nesting_by_file_and_line(dataset, tmp_path, capsys):
+    out = _copy(dataset, tmp_path)
+    lines = (out / "train.jsonl").read_bytes().splitlines(keepends=True)
+    (out / "train.jsonl").write_bytes(b"".join(lines[:4] + [b"\x80" + lines[4]] + lines[5:]))
+    assert main(["validate", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err == f"invalid: {out / 'train.jsonl'}:5: not valid UTF-8 (byte 0x80 at byte 1 of the line); the file is " \
+                  "corrupt or not an episode file\n"
+    (out / "eval.jsonl").write_bytes(b"[" * 50_000 + b"]" * 50_000 + b"\n")
+    assert main(["validate", str(out)]) == 1
+    assert f"invalid: {out / 'eval.jsonl'}:1: JSON nested too deeply to parse" in capsys.readouterr().err
+    assert main(["stats", str(out / "eval.jsonl")]) == 1
+    assert "eval.jsonl:1: JSON nested too deeply" in capsys.readouterr().err
+    (out / "manifest.json").write_bytes(b"{" + b"\xff" * 3 + b"}")
+    assert main(["validate", str(out)]) == 1
+    assert "manifest.json: manifest is not valid UTF-8 (byte 2)" in capsys.readouterr().err
 
 
 def test_cli_stats(dataset, capsys):
@@ -91,7 +164,7 @@ def test_cli_stats(dataset, capsys):
     assert stats["length_mean"] == pytest.approx(manifest["statistics"]["all"]["length_mean"])
     assert main(["stats", str(dataset / "eval.jsonl")]) == 0
     assert capsys.readouterr().out.startswith("episodes        3\nlength ")
-    assert main(["stats", str(dataset / "nope.jsonl")]) == 1
+    assert main(["stats", str(dataset / "nope.jsonl")]) == 2
 
 
 def test_cli_generate_and_errors(tmp_path, capsys):
@@ -99,7 +172,7 @@ def test_cli_generate_and_errors(tmp_path, capsys):
     assert main(["generate", "maze-po", "--episodes", "12", "--out", str(out), "--seed", "4", "--quiet"]) == 0
     assert "12 episodes" not in capsys.readouterr().err
     assert json.loads((out / "manifest.json").read_text())["task"]["env_id"] == "maze-po-v0"
-    assert main(["generate", "maze-po", "--episodes", "13", "--out", str(out), "--quiet"]) == 1
+    assert main(["generate", "maze-po", "--episodes", "13", "--out", str(out), "--quiet"]) == 2
     assert "already holds a finished dataset" in capsys.readouterr().err
     assert main(["generate", "mase-fo", "--episodes", "3", "--out", str(tmp_path / "x")]) == 2
     assert "unknown dataset id 'mase-fo'. Did you mean 'maze-fo'" in capsys.readouterr().err
@@ -114,3 +187,42 @@ def test_cli_list(capsys):
                    "endgames-v0", "twenty-questions-v0", "guess-my-city-v0", "car-dealer-v0"):
         assert env_id in out
     assert "1,100,000 episodes  %BC=top30" in out
+
+
+def _cli(argv, capsys):
+    """Run the CLI in-process: (exit code, stderr). An uncaught exception (a traceback) fails the test."""
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse's own errors
+        rc = e.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["validate", "{tmp}/missing"], "lmrl-data validate: {tmp}/missing: no such dataset directory or .jsonl file"),
+    (["stats", "{tmp}/missing/train.jsonl"], "lmrl-data stats: {tmp}/missing/train.jsonl: no such dataset directory"),
+    (["validate"], "lmrl-data validate: error: the following arguments are required: path"),
+    (["generate", "maze-fo", "--episodes", "abc", "--out", "{tmp}/o"],
+     "argument --episodes: expected a positive integer, got 'abc' (see lmrl-data generate --help)"),
+    (["generate", "maze-fo", "--episodes", "0", "--out", "{tmp}/o"], "argument --episodes: expected a positive integer"),
+    (["generate", "maze-fo", "--episodes", "-3", "--out", "{tmp}/o"], "argument --episodes: expected a positive integer"),
+    (["generate", "maze-fo", "--episodes", "1e3", "--out", "{tmp}/o"], "argument --episodes: expected a positive"),
+    (["generate", "maze-fo", "--workers", "0", "--out", "{tmp}/o"], "argument --workers: expected a positive integer"),
+    (["generate", "maze-fo", "--eval-percent", "101", "--out", "{tmp}/o"], "argument --eval-percent: expected a perc"),
+    (["generate", "maze-fo", "--eval-percent", "nan", "--out", "{tmp}/o"], "argument --eval-percent: expected a perc"),
+    (["generate", "maze-fo", "--seed", "x", "--out", "{tmp}/o"], "argument --seed: invalid int value: 'x'"),
+    (["generate", "maze-fo", "--episodes", "3"], "the following arguments are required: --out"),
+    (["generate", "no-such-env", "--episodes", "3", "--out", "{tmp}/o"], "unknown dataset id 'no-such-env'"),
+    (["generate", "maze-fo", "--episodes", "3", "--out", "{tmp}/o", "--param", "center_prob=abc"],
+     "policy parameter center_prob='abc' must be a number like its default 0.17"),
+    (["generate", "maze-fo", "--episodes", "3", "--out", "{tmp}/o", "--param", "nope=1"], "unknown policy parameter"),
+    (["generate", "maze-fo", "--episodes", "3", "--out", "{tmp}/a-file"], "{tmp}/a-file is a file, not a directory"),
+    (["frobnicate"], "lmrl-data: error: argument command: invalid choice: 'frobnicate'"),
+    ([], "lmrl-data: error: the following arguments are required: command"),
+])
+def test_cli_bad_arguments_exit_2_with_one_line(tmp_path, capsys, argv, message):
+    (tmp_path / "a-file").write_text("not a directory\n")
+    rc, err = _cli([a.format(tmp=tmp_path) for a in argv], capsys)
+    assert rc == 2
+    assert message.format(tmp=tmp_path) in err and err.count("\n") == 1 and err.endswith("\n"), err
+    assert not (tmp_path / "o").exists()

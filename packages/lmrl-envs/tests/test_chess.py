@@ -12,6 +12,7 @@ import time
 import warnings
 
 import chess
+import chess.engine
 import pytest
 
 import lmrl_envs
@@ -21,6 +22,8 @@ from lmrl_envs.tasks.chess import (
     ChessEnv,
     EndgamesEnv,
     EngineNotFoundError,
+    EngineSettings,
+    EngineStartError,
     eval_positions,
     find_stockfish,
     game_outcome,
@@ -194,6 +197,53 @@ def test_repetition_outcomes():
 def test_bad_start_fen(env, fen, message):
     with pytest.raises(ValueError, match=message):
         env.reset(options={"fen": fen})
+
+
+@pytest.mark.parametrize("fen", [None, 1, ["8/8/8/8/8/8/8/8 w - - 0 1"], b"not a fen"])
+def test_start_fen_must_be_a_string(env, fen):
+    with pytest.raises(TypeError, match=r"options\['fen'\] must be a FEN string, got "):
+        env.reset(options={"fen": fen})
+
+
+@pytest.mark.parametrize(("path", "problem", "limit_s"), [
+    ("/bin/false", r"/bin/false failed to start as a UCI engine \(engine process died unexpectedly", 2.0),
+    ("/bin/cat", r"/bin/cat did not answer the UCI handshake \(`uci` -> `uciok`\) within 0.5 s", 3.0),
+])
+def test_a_program_that_is_not_a_uci_engine_fails_fast_and_says_so(path, problem, limit_s):
+    with lmrl_envs.make("chess", engine_path=path, start_timeout=0.5) as env:
+        env.reset(seed=0)
+        t0 = time.perf_counter()
+        with pytest.raises(EngineStartError, match=problem) as err:
+            env.step("e 4\n")
+        assert time.perf_counter() - t0 < limit_s
+        assert "engine_path (or $LMRL_STOCKFISH) must name a UCI chess engine such as Stockfish" in str(err.value)
+        assert env.opponent.pid is None
+
+
+def test_engine_start_timeout_defaults_to_10_seconds():
+    env = ChessEnv()
+    assert env.opponent.start_timeout == 10.0
+    env.close()
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"nodes": -5}, "engine setting nodes must be a positive int or None for no such limit, got -5"),
+    ({"nodes": 0}, "nodes must be a positive int or None for no such limit, got 0"),
+    ({"nodes": True}, "nodes must be a positive int or None for no such limit, got True"),
+    ({"depth": 0}, "depth must be a positive int or None for no such limit, got 0"),
+    ({"time": 0}, "time must be a positive number of seconds per move or None, got 0"),
+    ({"time": -0.1}, "time must be a positive number of seconds per move or None, got -0.1"),
+    ({"time": float("nan")}, "time must be a positive number of seconds per move or None, got nan"),
+    ({"threads": 0}, r"threads must be a positive int, got 0 \(e.g. threads=1\)"),
+    ({"hash_mb": -1}, "hash_mb must be a positive int, got -1"),
+])
+def test_non_positive_search_limits_are_rejected(override, message):
+    for env_id in ("chess", "endgames"):
+        with pytest.raises(ValueError, match=message):
+            lmrl_envs.make(env_id, **override)
+    with pytest.raises(ValueError, match=message):
+        EngineSettings(**override)
+    assert EngineSettings(threads=1, hash_mb=16).limit() == chess.engine.Limit()  # no limit at all stays allowed
 
 
 def test_engine_discovery_errors(monkeypatch):

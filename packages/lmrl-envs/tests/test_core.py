@@ -88,6 +88,26 @@ def test_unknown_option_names_valid_ones():
         Counter().reset(options={"sekret": 1})
 
 
+@pytest.mark.parametrize("options", ["str", 5, 0, "", [], [("secret", 1)]])
+def test_options_must_be_a_dict_or_none(options):
+    with pytest.raises(TypeError, match=r"Counter.reset: options must be a dict or None, got .*valid options: secret"):
+        Counter().reset(options=options)
+    assert Counter().reset(options=None) == ("Guess:\n", {})
+
+
+def test_lone_surrogates_in_an_action_become_replacement_characters(tmp_path):
+    env = Counter()
+    env.reset(seed=0, options={"secret": 3})
+    assert env.step("\ud800") == ("?\n", -1.0, False, False, {"invalid": True})  # the task's malformed-action rule
+    assert env.step("3\udfff\n")[1] == -1.0
+    assert [t.text for t in env.history if t.is_action] == ["\ufffd\n", "3\ufffd\n"]
+    assert lmrl_envs.normalize_action("a\ud83d\ude00b") == "a\ufffd\ufffdb\n"  # a split pair: two lone halves
+    ep = Episode("counter-v0", 0, [t.text for t in env.episode_texts], [t.is_action for t in env.episode_texts],
+                 [-1.0, -1.0], [0, 0])
+    assert write_episodes(tmp_path / "s.jsonl", [ep]) == 1
+    assert list(read_episodes(tmp_path / "s.jsonl")) == [ep]
+
+
 def test_seed_determines_episode_and_none_continues_stream():
     a, b = Counter(), Counter()
     secrets_a = [a.reset(seed=7) and a.secret for _ in range(1)] + [a.reset() and a.secret for _ in range(5)]
@@ -114,6 +134,9 @@ def test_registry_resolves_unversioned_and_suggests():
         lmrl_envs.make("maze-f0")
     with pytest.raises(ValueError, match="must look like"):
         lmrl_envs.register("Bad Id", Counter)
+    for bad in (None, 3, b"maze-fo"):
+        with pytest.raises(TypeError, match=r"env id must be a string such as 'maze-fo'.*known ids: .*maze-fo-v0"):
+            lmrl_envs.make(bad)  # type: ignore[arg-type]
 
 
 def test_register_callable_and_make_sets_id():
@@ -178,6 +201,17 @@ def test_reader_reports_file_line_and_field(tmp_path):
         list(read_episodes(tmp_path / "missing.jsonl"))
 
 
+def test_reader_reports_bytes_that_are_not_utf8_and_deep_nesting(tmp_path):
+    good = _episode().to_json().encode()
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(good + b"\n" + good[:30] + b"\xff\xfe" + good[30:] + b"\n")
+    with pytest.raises(DatasetError, match=r"bad.jsonl:2: not valid UTF-8 \(byte 0xff at byte 31 of the line\)"):
+        list(read_episodes(path))
+    path.write_bytes(good + b"\n\n" + good + b"\n" + b"[" * 100_000 + b"]" * 100_000 + b"\n")
+    with pytest.raises(DatasetError, match=r"bad.jsonl:4: JSON nested too deeply to parse"):
+        list(read_episodes(path))
+
+
 def test_write_is_atomic(tmp_path):
     path = tmp_path / "eps.jsonl"
     write_episodes(path, [_episode()])
@@ -189,6 +223,21 @@ def test_write_is_atomic(tmp_path):
     with pytest.raises(RuntimeError):
         write_episodes(path, broken())
     assert len(list(read_episodes(path))) == 1  # the old file is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["eps.jsonl"]  # no .tmp left behind
+
+
+def test_write_refuses_text_utf8_cannot_encode_and_leaves_nothing_behind(tmp_path):
+    path = tmp_path / "eps.jsonl"
+    bad = _episode(texts=["Guess:\n", "\ud800\n", "?\n"], seed=7)
+    with pytest.raises(DatasetError, match=r"eps.jsonl: episode 1 \(env_id 'counter-v0', seed 7\) holds text UTF-8 "
+                                           r"cannot encode \('\\ud800', a lone surrogate\); nothing was written"):
+        write_episodes(path, [_episode(), bad])
+    assert list(tmp_path.iterdir()) == []
+    write_episodes(path, [_episode()])
+    before = path.read_bytes()
+    with pytest.raises(DatasetError):
+        write_episodes(path, [bad])
+    assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["eps.jsonl"]
 
 
 def _bisect_policy(histories):

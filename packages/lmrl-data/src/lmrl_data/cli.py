@@ -6,14 +6,20 @@ Example::
     lmrl-data stats data/maze-fo --json
     lmrl-data validate data/maze-fo
     lmrl-data list
+
+Exit codes: 0 success; 1 the data is invalid (or generation failed); 2 a bad argument (unknown
+dataset id, a bad number, a missing path, an --out that holds other files): one line on stderr,
+never a traceback; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from lmrl_envs import DatasetError
 
@@ -40,14 +46,21 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         except json.JSONDecodeError:
             params[key] = value
     cfg = GenerateConfig(args.env_id, args.out, episodes=args.episodes, seed=args.seed, workers=args.workers,
-                         eval_percent=args.eval_percent, params=params, progress=not args.quiet)
+                         eval_percent=args.eval_percent, params=params, progress=not args.quiet,
+                         overwrite=args.overwrite)
     try:
         manifest = generate(cfg)
     except KeyboardInterrupt:
         print(f"\ninterrupted: finished shards are kept in {args.out}/.partial; re-run the same command to resume",
               file=sys.stderr)
         return 130
-    except (FileExistsError, ValueError, DatasetError) as e:
+    except DatasetError as e:  # damaged shards (a ValueError, so caught before the bad-argument case)
+        print(f"lmrl-data generate: {e}", file=sys.stderr)
+        return 1
+    except (FileExistsError, ValueError) as e:  # a bad argument: the --out, a number, a --param
+        print(f"lmrl-data generate: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
         print(f"lmrl-data generate: {e}", file=sys.stderr)
         return 1
     s = manifest["statistics"]["all"]
@@ -58,9 +71,20 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _missing(command: str, path: str) -> bool:
+    """Report a dataset path that does not exist (a bad argument, exit 2)."""
+    if Path(path).exists():
+        return False
+    print(f"lmrl-data {command}: {path}: no such dataset directory or .jsonl file", file=sys.stderr)
+    return True
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     from lmrl_data.io import iter_episodes
     from lmrl_data.stats import episode_stats, format_stats
+
+    if _missing("stats", args.path):
+        return 2
 
     try:
         stats = episode_stats(iter_episodes(args.path, args.split))
@@ -74,6 +98,8 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from lmrl_data.io import validate_dataset
 
+    if _missing("validate", args.path):
+        return 2
     try:
         summary = validate_dataset(args.path)
     except DatasetError as e:
@@ -97,19 +123,49 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block): ``lmrl-data generate: error: ...``, exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 <= value <= 100:  # also nan
+        raise argparse.ArgumentTypeError(f"expected a percentage from 0 to 100, got {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="lmrl-data", description="Regenerable offline datasets for the LMRL-Gym tasks.")
+    parser = _Parser(prog="lmrl-data", description="Regenerable offline datasets for the LMRL-Gym tasks.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="generate (or resume) a dataset")
     g.add_argument("env_id", help="dataset id, e.g. maze-fo (see `lmrl-data list`)")
-    g.add_argument("--episodes", type=int, default=None, help="number of episodes (default: the paper's size)")
+    g.add_argument("--episodes", type=_positive_int, default=None, help="number of episodes (default: the paper's size)")
     g.add_argument("--out", required=True, help="output directory")
     g.add_argument("--seed", type=int, default=0, help="episode i uses seed SEED + i (default 0)")
-    g.add_argument("--workers", type=int, default=1, help="worker processes (output bytes do not depend on it)")
-    g.add_argument("--eval-percent", type=float, default=10.0, help="share of episodes in eval.jsonl (default 10)")
+    g.add_argument("--workers", type=_positive_int, default=1, help="worker processes (output bytes do not depend on it)")
+    g.add_argument("--eval-percent", type=_percent, default=10.0, help="share of episodes in eval.jsonl (default 10)")
     g.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a policy parameter")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--overwrite", action="store_true",
+                   help="write into --out even if it holds files lmrl-data generate did not write or another dataset "
+                        "(train.jsonl, eval.jsonl and manifest.json are replaced)")
     g.set_defaults(func=_cmd_generate)
 
     s = sub.add_parser("stats", help="Table-1 statistics of a dataset")

@@ -12,6 +12,13 @@ last, and the shards are removed. Hence:
 * Ctrl-C leaves the finished shards; re-running the same command continues from them;
 * a directory without ``manifest.json`` is never a finished dataset.
 
+A shard is finished when it holds one line per episode and its sha256, written next to it
+(``shard-*.jsonl.sha256``) right after the shard, matches its bytes; a resumed run plays any other
+shard again (a shard cut short or edited by hand is redone, not concatenated). `generate` writes
+only into a directory that is new, empty or holds its own state (``.partial/fingerprint.json`` or
+``manifest.json`` of the same command); anything else is refused unless ``overwrite=True``
+(``--overwrite``).
+
 Episodes are played by `lmrl_envs.rollout` (the one rollout loop): a behaviour policy may end an
 episode early by returning ``None`` as its action (the original's data collectors cut episodes,
 e.g. Text-Nav at 15 steps); the episode is then recorded as truncated with ``info["cut_off"] = True``.
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import multiprocessing as mp
 import os
 import shutil
@@ -31,7 +39,7 @@ from typing import Any
 
 import lmrl_envs
 from lmrl_data import __version__
-from lmrl_data.io import MANIFEST_FORMAT, atomic_write_text, file_sha256
+from lmrl_data.io import MANIFEST_FORMAT, atomic_write_text, file_sha256, read_manifest
 from lmrl_data.policies import BehaviourPolicy, Recipe, get_recipe
 from lmrl_data.stats import StatsAccumulator
 from lmrl_envs import DatasetError, Episode, EpisodeSpec, TextEnv, read_episodes
@@ -39,6 +47,7 @@ from lmrl_envs import DatasetError, Episode, EpisodeSpec, TextEnv, read_episodes
 __all__ = ["GenerateConfig", "generate", "is_eval", "play_episodes"]
 
 GENERATOR = "lmrl-data"
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -63,6 +72,9 @@ class GenerateConfig:
     """Overrides of the recipe's policy parameters."""
     progress: bool = True
     """Show a tqdm progress bar (episodes/s)."""
+    overwrite: bool = False
+    """Write into `out` even if it holds files `generate` did not write (or another dataset):
+    train.jsonl, eval.jsonl and manifest.json are replaced, anything else is left alone."""
 
 
 def is_eval(index: int, eval_percent: float) -> bool:
@@ -115,7 +127,30 @@ def _run_shard(job: tuple[Recipe, int, int, int, str]) -> tuple[int, int]:
     env, policy = _worker_objects(recipe)
     episodes = play_episodes(env, policy, range(seed + start, seed + stop))
     lmrl_envs.write_episodes(path, episodes)
+    atomic_write_text(_checksum_path(Path(path)), file_sha256(path) + "\n")
     return start, stop - start
+
+
+def _checksum_path(shard: Path) -> Path:
+    return shard.with_name(shard.name + ".sha256")
+
+
+def _shard_finished(shard: Path, episodes: int) -> bool:
+    """True if `shard` holds `episodes` lines and matches the sha256 written after it; a damaged shard is reported."""
+    if not shard.exists():
+        return False
+    checksum = _checksum_path(shard)
+    digest, lines = hashlib.sha256(), 0
+    with open(shard, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+            lines += block.count(b"\n")
+    recorded = checksum.read_text(encoding="utf-8", errors="replace").strip() if checksum.exists() else None
+    if recorded == digest.hexdigest() and lines == episodes:
+        return True
+    LOGGER.warning("%s does not match its checksum %s (cut short or edited after it was written); playing its "
+                   "episodes again", shard, checksum.name)
+    return False
 
 
 def _close_worker() -> None:
@@ -126,6 +161,15 @@ def _close_worker() -> None:
 
 
 # ---------------------------------------------------------------------- driver
+def _kind(value: Any) -> str:
+    """A parameter's kind for `--param` checks: numbers are one kind (an int may replace a float)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {"dict": "JSON object", "list": "JSON array", "str": "string"}.get(type(value).__name__, type(value).__name__)
+
+
 def _entry_name(obj: Any) -> str:
     return obj if isinstance(obj, str) else f"{obj.__module__}:{obj.__qualname__}"
 
@@ -154,7 +198,8 @@ def generate(cfg: GenerateConfig, recipe: Recipe | None = None) -> dict[str, Any
         recipe: use this recipe instead of the registered one for `cfg.env_id` (tests, new tasks).
 
     Raises:
-        FileExistsError: `cfg.out` holds a different dataset or a different unfinished generation.
+        FileExistsError: `cfg.out` holds files `generate` did not write, a different dataset or a different
+            unfinished generation (and `cfg.overwrite` is False), or is a file.
 
     Example:
         >>> import tempfile
@@ -168,38 +213,36 @@ def generate(cfg: GenerateConfig, recipe: Recipe | None = None) -> dict[str, Any
         if unknown:
             raise ValueError(f"unknown policy parameter(s) {sorted(unknown)} for {recipe.env_id}; "
                              f"known: {sorted(recipe.params)}")
+        for key, value in cfg.params.items():
+            if _kind(value) != _kind(recipe.params[key]):
+                raise ValueError(f"policy parameter {key}={value!r} must be a {_kind(recipe.params[key])} like its "
+                                 f"default {recipe.params[key]!r} (--param {key}=VALUE, VALUE in JSON)")
         recipe = replace(recipe, params={**recipe.params, **cfg.params})
     n = recipe.default_episodes if cfg.episodes is None else cfg.episodes
     if n < 1:
         raise ValueError(f"--episodes must be >= 1, got {n}")
     if cfg.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {cfg.workers}")
+    if not 0 <= cfg.eval_percent <= 100:  # also rejects nan
+        raise ValueError(f"--eval-percent must be in [0, 100], got {cfg.eval_percent}")
     shard_size = cfg.shard_size or min(2000, max(1, n // 50))
     fingerprint = _fingerprint(recipe, cfg, n, shard_size)
     out = Path(cfg.out)
     partial = out / ".partial"
-    manifest_path = out / "manifest.json"
 
-    if manifest_path.exists():
-        old = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if old.get("fingerprint") == fingerprint:
-            return old  # already complete: nothing to do
-        raise FileExistsError(f"{out} already holds a finished dataset made with other settings "
-                              f"({old.get('task', {}).get('env_id')}, {old.get('episodes')} episodes, seed "
-                              f"{old.get('seed')}); choose another --out or delete it first")
+    finished = _claim_out(out, fingerprint, cfg.overwrite)
+    if finished is not None:
+        shutil.rmtree(partial, ignore_errors=True)  # in case a run was stopped just before removing it
+        return finished  # already complete: nothing to do
     out.mkdir(parents=True, exist_ok=True)
     partial.mkdir(exist_ok=True)
     fp_path = partial / "fingerprint.json"
-    if fp_path.exists():
-        if json.loads(fp_path.read_text(encoding="utf-8")) != fingerprint:
-            raise FileExistsError(f"{out} holds an unfinished generation with other settings ({fp_path}); re-run "
-                                  "that command to finish it, or delete the directory")
-    else:
+    if not fp_path.exists():
         atomic_write_text(fp_path, json.dumps(fingerprint, indent=1, sort_keys=True))
 
     shards = [(s, min(n, s + shard_size)) for s in range(0, n, shard_size)]
     paths = {s: partial / f"shard-{s:09d}.jsonl" for s, _ in shards}
-    todo = [(recipe, cfg.seed, s, e, str(paths[s])) for s, e in shards if not paths[s].exists()]
+    todo = [(recipe, cfg.seed, s, e, str(paths[s])) for s, e in shards if not _shard_finished(paths[s], e - s)]
     done_eps = n - sum(e - s for _, _, s, e, _ in todo)
     t0 = time.perf_counter()
     _run_jobs(todo, cfg.workers, done_eps, n, cfg.progress, recipe.env_id)
@@ -208,6 +251,55 @@ def generate(cfg: GenerateConfig, recipe: Recipe | None = None) -> dict[str, Any
     shutil.rmtree(partial, ignore_errors=True)
     manifest["_elapsed_s"] = elapsed  # not stored; for the CLI's summary line
     return manifest
+
+
+def _load_json(path: Path) -> Any:
+    """The JSON in `path`, or None if it is missing or unreadable."""
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+
+
+def _claim_out(out: Path, fingerprint: dict[str, Any], overwrite: bool) -> dict[str, Any] | None:
+    """Check that `out` may be written: return the manifest if it already holds this exact dataset, else None.
+
+    `out` may be written if it is missing, empty, or holds this command's unfinished run
+    (``.partial/fingerprint.json`` equal to `fingerprint`). Anything else (files `generate` did not
+    write, another dataset, another unfinished run) raises `FileExistsError`, unless `overwrite`:
+    then the old manifest and ``.partial`` are removed, so the directory never looks finished or
+    resumable with the old settings.
+    """
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {out} is a file, not a directory; choose another --out")
+    manifest_path, fp_path = out / "manifest.json", out / ".partial" / "fingerprint.json"
+    if manifest_path.exists():
+        try:
+            old = read_manifest(manifest_path)
+        except DatasetError:
+            problem = "already holds a manifest.json that lmrl-data generate did not write"
+        else:
+            if old.get("fingerprint") == fingerprint:
+                return old
+            task = old["task"] if isinstance(old["task"], dict) else {}
+            problem = (f"already holds a finished dataset made with other settings ({task.get('env_id')}, "
+                       f"{old['episodes']} episodes, seed {old['seed']})")
+    elif fp_path.exists():
+        if _load_json(fp_path) == fingerprint:
+            return None  # this command's unfinished run: resume it
+        problem = f"holds an unfinished generation with other settings ({fp_path}; re-run that command to finish it)"
+    else:
+        foreign = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+        if not foreign:
+            return None
+        names = ", ".join(foreign[:5]) + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else "")
+        problem = f"holds files lmrl-data generate did not write ({names})"
+    if not overwrite:
+        raise FileExistsError(f"{out} {problem}; nothing was changed. Choose another --out, or pass --overwrite to "
+                              "write this dataset there (train.jsonl, eval.jsonl and manifest.json are replaced)")
+    manifest_path.unlink(missing_ok=True)
+    shutil.rmtree(out / ".partial", ignore_errors=True)
+    return None
 
 
 def _run_jobs(todo: list, workers: int, done: int, total: int, progress: bool, desc: str) -> None:
@@ -240,12 +332,12 @@ def _finalize(out: Path, recipe: Recipe, cfg: GenerateConfig, n: int, fingerprin
     files = {"train": out / "train.jsonl", "eval": out / "eval.jsonl"}
     tmps = {k: p.with_name(p.name + ".tmp") for k, p in files.items()}
     acc = {k: StatsAccumulator() for k in ("all", "train", "eval")}
-    handles = {k: open(p, "w", encoding="utf-8") for k, p in tmps.items()}  # noqa: SIM115 (closed below)
+    handles = {k: open(p, "wb") for k, p in tmps.items()}  # noqa: SIM115 (closed below)
     try:
         index = 0
         for shard in shard_paths:
-            with open(shard, encoding="utf-8") as f:
-                lines = f.readlines()
+            with open(shard, "rb") as f:
+                lines = f.readlines()  # split as read_episodes splits (on b"\n" only)
             for line, ep in zip(lines, read_episodes(shard), strict=True):
                 split = "eval" if is_eval(index, cfg.eval_percent) else "train"
                 handles[split].write(line)
@@ -257,9 +349,13 @@ def _finalize(out: Path, recipe: Recipe, cfg: GenerateConfig, n: int, fingerprin
         for h in handles.values():
             h.flush()
             os.fsync(h.fileno())
-    finally:
-        for h in handles.values():
+    except BaseException:
+        for k, h in handles.items():
             h.close()
+            tmps[k].unlink(missing_ok=True)
+        raise
+    for h in handles.values():
+        h.close()
     for k in files:
         os.replace(tmps[k], files[k])
     spec = lmrl_envs.spec(recipe.env_id) if recipe.env_entry is None else None

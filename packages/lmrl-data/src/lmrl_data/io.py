@@ -8,6 +8,12 @@ A dataset directory holds::
                         and the sha256 of each file; written last, so a directory without it is
                         not a finished dataset
 
+`validate_dataset` trusts nothing in the manifest: it lists exactly ``train.jsonl`` and
+``eval.jsonl``, both inside the directory (no ``../``, no symlink out of it); the counts add up to
+``episodes`` and match each file's line count; every file's size and sha256 match. A manifest
+without a checksum is invalid: every manifest lmrl-data writes records one, and without it a
+changed file could not be detected.
+
 The files are plain JSON lines, so ``datasets.load_dataset("json", data_files=...)`` reads them too.
 """
 
@@ -21,7 +27,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lmrl_data.stats import StatsAccumulator
 from lmrl_envs import DatasetError, Episode, read_episodes
 
 __all__ = [
@@ -50,11 +55,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write a text file atomically (temporary file, fsync, rename)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -75,12 +84,21 @@ def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     mpath = path / "manifest.json" if path.is_dir() else path
     if not mpath.exists():
-        raise DatasetError(f"{mpath}: no manifest (the dataset is unfinished: re-run the same `lmrl-data generate` "
-                           "command to resume it)")
+        if (mpath.parent / ".partial").is_dir():
+            raise DatasetError(f"{mpath}: no manifest (the dataset is unfinished: re-run the same `lmrl-data generate` "
+                               "command to resume it)")
+        raise DatasetError(f"{mpath}: no manifest, so {mpath.parent} is not an lmrl-data dataset (make one with "
+                           "`lmrl-data generate`; to check a single file, pass the .jsonl file)")
     try:
-        manifest = json.loads(mpath.read_text(encoding="utf-8"))
+        manifest = json.loads(mpath.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise DatasetError(f"{mpath}: manifest is not valid UTF-8 (byte {e.start + 1}); the file is corrupt: "
+                           "regenerate the dataset") from None
     except json.JSONDecodeError as e:
         raise DatasetError(f"{mpath}:{e.lineno}: manifest is not valid JSON ({e.msg})") from None
+    except RecursionError:
+        raise DatasetError(f"{mpath}: manifest JSON is nested too deeply to parse; the file is corrupt: "
+                           "regenerate the dataset") from None
     if not isinstance(manifest, dict):
         raise DatasetError(f"{mpath}: manifest must be a JSON object")
     if manifest.get("format") != MANIFEST_FORMAT:
@@ -163,8 +181,54 @@ def bc_subset(episodes: Iterable[Episode], bc_filter: str) -> list[Episode]:
     raise ValueError(f"unknown %BC filter {bc_filter!r}; use 'success' or 'top<k>'")
 
 
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _manifest_files(root: Path, manifest: dict[str, Any]) -> dict[str, tuple[Path, dict[str, Any]]]:
+    """Check the manifest's `counts`, `episodes` and `files` against each other (no file is read).
+
+    Returns:
+        ``{name: (path, entry)}`` for each listed file, every path inside `root`.
+    """
+    mpath = root / "manifest.json"
+    counts, files = manifest["counts"], manifest["files"]
+    if not isinstance(counts, dict) or set(counts) != set(SPLITS) or not all(map(_is_count, counts.values())):
+        raise DatasetError(f"{mpath}: counts: expected {{'train': n, 'eval': n}} with counts >= 0, got {counts!r:.200}")
+    if not _is_count(manifest["episodes"]) or manifest["episodes"] != sum(counts.values()):
+        raise DatasetError(f"{mpath}: episodes: {manifest['episodes']!r} != counts train + eval "
+                           f"({sum(counts.values())})")
+    expected = sorted(f"{s}.jsonl" for s in SPLITS)
+    if not isinstance(files, dict) or sorted(files) != expected:
+        listed = sorted(files) if isinstance(files, dict) else files
+        raise DatasetError(f"{mpath}: files: must list exactly {expected}, got {listed!r:.200}")
+    real_root = root.resolve()
+    out: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for name in expected:
+        entry, fpath = files[name], root / name
+        if not fpath.resolve().is_relative_to(real_root):
+            raise DatasetError(f"{fpath}: resolves to {fpath.resolve()}, outside the dataset directory {real_root}; "
+                               "copy the file into the directory instead of linking to it")
+        if not isinstance(entry, dict):
+            raise DatasetError(f"{mpath}: files.{name}: must be an object with episodes, bytes and sha256")
+        split = name.removesuffix(".jsonl")
+        if entry.get("episodes") != counts[split]:
+            raise DatasetError(f"{mpath}: files.{name}.episodes: {entry.get('episodes')!r} != counts.{split} "
+                               f"({counts[split]})")
+        if not _is_count(entry.get("bytes")):
+            raise DatasetError(f"{mpath}: files.{name}.bytes: missing or not a size, got {entry.get('bytes')!r}")
+        digest = entry.get("sha256")
+        if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+            raise DatasetError(f"{mpath}: files.{name}.sha256: missing or not a hex sha256, got {digest!r:.80} "
+                               "(every manifest lmrl-data writes records one; regenerate the dataset)")
+        out[name] = (fpath, entry)
+    return out
+
+
 def validate_dataset(path: str | os.PathLike) -> dict[str, Any]:
     """Check a dataset directory (manifest, checksums, counts, every line) or one JSONL file.
+
+    Nothing in the manifest is taken on trust (see the module docstring for the checks).
 
     Returns:
         A summary ``{"files": {name: episodes}, "episodes": n}``.
@@ -173,29 +237,34 @@ def validate_dataset(path: str | os.PathLike) -> dict[str, Any]:
         DatasetError: at the first problem, naming the file, the line and the field.
     """
     path = Path(path)
+    if not path.exists():
+        raise DatasetError(f"{path}: no such dataset directory or file")
     if path.is_file() and path.name != "manifest.json":
         n = sum(1 for _ in read_episodes(path))
         return {"files": {path.name: n}, "episodes": n}
     root = path if path.is_dir() else path.parent
     manifest = read_manifest(root)
+    mpath = root / "manifest.json"
+    files = _manifest_files(root, manifest)
     env_id = manifest["task"].get("env_id") if isinstance(manifest["task"], dict) else None
     summary: dict[str, Any] = {"files": {}, "episodes": 0}
-    for name, entry in sorted(manifest["files"].items()):
-        fpath = root / name
-        if not fpath.exists():
+    for name, (fpath, entry) in files.items():
+        if not fpath.is_file():
             raise DatasetError(f"{fpath}: listed in manifest.json but missing")
-        acc = StatsAccumulator()
+        n = 0
         for lineno, ep in enumerate(read_episodes(fpath), start=1):
             if env_id is not None and ep.env_id != env_id:
                 raise DatasetError(f"{fpath}:{lineno}: env_id: {ep.env_id!r} != manifest task {env_id!r}")
-            acc.add(ep)
-        if acc.n != entry.get("episodes"):
-            raise DatasetError(f"{fpath}: holds {acc.n} episodes, manifest.json says {entry.get('episodes')}")
+            n += 1
+        if n != entry["episodes"]:
+            raise DatasetError(f"{fpath}: holds {n} episodes, manifest.json says {entry['episodes']}")
         digest = file_sha256(fpath)
-        if digest != entry.get("sha256"):
-            raise DatasetError(f"{fpath}: sha256 {digest[:12]}... != manifest.json {str(entry.get('sha256'))[:12]}... "
-                               "(the file was modified after generation)")
-        summary["files"][name] = acc.n
-        summary["episodes"] += acc.n
+        if digest != entry["sha256"]:
+            raise DatasetError(f"{fpath}: sha256 {digest[:12]}... != manifest.json {entry['sha256'][:12]}... "
+                               "(the file was modified after generation; regenerate the dataset)")
+        if fpath.stat().st_size != entry["bytes"]:
+            raise DatasetError(f"{mpath}: files.{name}.bytes: {entry['bytes']} != the file's {fpath.stat().st_size} "
+                               "(the manifest was modified after generation; regenerate the dataset)")
+        summary["files"][name] = n
+        summary["episodes"] += n
     return summary
-

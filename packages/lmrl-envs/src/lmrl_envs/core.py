@@ -14,13 +14,16 @@ once and still rebuild, exactly, the context the policy saw at every step.
 Every observation and every action ends with ``"\\n"``, as in the original LMRL-Gym: the base
 class normalises an action by removing one trailing newline and adding one back
 (`normalize_action`), so a model that stops *at* the newline and one that stops *after* it
-produce the same history.
+produce the same history. It also replaces lone surrogates (the only code points UTF-8 cannot
+encode) with U+FFFD, so every history can be written to a dataset.
 """
 
 from __future__ import annotations
 
 import math
 import random
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -70,14 +73,24 @@ def history_text(history: TextHistory) -> str:
     return "".join(t.text for t in history)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalize_action(action: str) -> str:
     """Remove one trailing newline and append one, as the original's `out_str_process`.
+
+    Lone surrogates (``"\\ud800"``-``"\\udfff"``: text UTF-8 cannot encode, so no episode file
+    could store it) become U+FFFD, the replacement character a UTF-8 decoder or a tokenizer
+    produces for broken bytes; the task then treats the action like any text it does not
+    understand.
 
     Example:
         >>> normalize_action("move up"), normalize_action("move up\\n")
         ('move up\\n', 'move up\\n')
+        >>> normalize_action("up\\ud800") == "up\\ufffd\\n"
+        True
     """
-    return action.removesuffix("\n") + "\n"
+    return _LONE_SURROGATE.sub("\ufffd", action).removesuffix("\n") + "\n"
 
 
 class StepResult(NamedTuple):
@@ -149,12 +162,20 @@ class TextEnv:
 
         Returns:
             The first observation and an info dict.
+
+        Raises:
+            TypeError: `options` is not a dict (or None), or `seed` is not an int (or None).
+            ValueError: an unknown option (the message names the valid ones) or a bad option value.
         """
+        valid = ", ".join(sorted(self.option_keys)) or "none"
+        if options is not None and not isinstance(options, Mapping):
+            raise TypeError(f"{type(self).__name__}.reset: options must be a dict or None, got "
+                            f"{type(options).__name__} {options!r:.60}; valid options: {valid}")
         options = dict(options or {})
         unknown = set(options) - self.option_keys
         if unknown:
-            valid = ", ".join(sorted(self.option_keys)) or "none"
-            raise ValueError(f"{type(self).__name__}.reset got unknown option(s) {sorted(unknown)}; valid options: {valid}")
+            raise ValueError(f"{type(self).__name__}.reset got unknown option(s) {sorted(unknown, key=repr)}; "
+                             f"valid options: {valid}")
         if seed is not None:
             if not isinstance(seed, int) or isinstance(seed, bool):
                 raise TypeError(f"seed must be an int or None, got {seed!r}")

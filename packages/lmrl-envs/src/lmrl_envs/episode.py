@@ -178,21 +178,39 @@ class Episode:
 def write_episodes(path: str | os.PathLike, episodes: Iterable[Episode]) -> int:
     """Write episodes to a JSONL file atomically (a temporary file renamed into place).
 
+    On any error (including Ctrl-C) the temporary file is removed and `path` is left as it was.
+
     Returns:
         The number of episodes written.
+
+    Raises:
+        DatasetError: an episode holds text UTF-8 cannot encode (a lone surrogate such as
+            ``"\\ud800"``; `TextEnv.step` replaces those in actions, so this means the texts did
+            not come from an env's history).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     n = 0
-    with open(tmp, "w", encoding="utf-8") as f:
-        for ep in episodes:
-            f.write(ep.to_json())
-            f.write("\n")
-            n += 1
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            for ep in episodes:
+                try:
+                    f.write(ep.to_json() + "\n")
+                except UnicodeEncodeError as e:
+                    raise DatasetError(
+                        f"{path}: episode {n} (env_id {ep.env_id!r}, seed {ep.seed}) holds text UTF-8 cannot encode "
+                        f"({e.object[e.start:e.end]!r}, a lone surrogate); nothing was written. Take the texts from "
+                        "env.history (env.step replaces lone surrogates with U+FFFD) or clean them with "
+                        "text.encode('utf-8', 'replace').decode('utf-8')"
+                    ) from None
+                n += 1
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return n
 
 
@@ -200,19 +218,28 @@ def read_episodes(path: str | os.PathLike) -> Iterator[Episode]:
     """Stream and validate the episodes of a JSONL file.
 
     Raises:
-        DatasetError: on the first bad line, naming the file, the line number and the field.
+        DatasetError: on the first bad line (not UTF-8, not JSON, nested too deeply, or not a valid
+            episode), naming the file, the line number and the field.
     """
     path = Path(path)
     if not path.exists():
         raise DatasetError(f"{path}: no such episode file (generate one with `lmrl-data generate`)")
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise DatasetError(f"{path}:{lineno}: not valid UTF-8 (byte 0x{raw[e.start]:02x} at byte {e.start + 1} "
+                                   "of the line); the file is corrupt or not an episode file") from None
             if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 raise DatasetError(f"{path}:{lineno}: not valid JSON ({e.msg} at column {e.colno}); the line is truncated or corrupt") from None
+            except RecursionError:
+                raise DatasetError(f"{path}:{lineno}: JSON nested too deeply to parse; the line is corrupt or not an "
+                                   "episode") from None
             try:
                 yield Episode.from_dict(obj)
             except (ValueError, TypeError) as e:

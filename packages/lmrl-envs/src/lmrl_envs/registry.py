@@ -75,7 +75,15 @@ def register(id: str, entry_point: str | Callable[..., TextEnv], *, description:
 
 
 def spec(env_id: str) -> EnvSpec:
-    """Resolve an id (versioned, or unversioned meaning the newest version) to its `EnvSpec`."""
+    """Resolve an id (versioned, or unversioned meaning the newest version) to its `EnvSpec`.
+
+    Raises:
+        TypeError: `env_id` is not a string.
+        KeyError: no env is registered under `env_id` (the message suggests close ids).
+    """
+    if not isinstance(env_id, str):
+        raise TypeError(f"env id must be a string such as 'maze-fo' or 'maze-fo-v0', got {env_id!r}; "
+                        f"known ids: {', '.join(sorted(_REGISTRY))}")
     if env_id in _REGISTRY:
         return _REGISTRY[env_id]
     versions = [s for s in _REGISTRY.values() if s.name == env_id]

@@ -141,10 +141,13 @@ def profile_from_dict(d: dict[str, Any]) -> BuyerProfile:
     _check("car_type", d["car_type"], TYPES)
     _check("budget", d["budget"], BUDGETS)
     feats = d["features"]
-    if isinstance(feats, str) or not 1 <= len(feats) <= 4 or len(set(feats)) != len(feats):
-        raise ValueError(f"buyer features must be 1-4 distinct entries of {list(FEATURES)}, got {feats!r}")
+    problem = f"buyer features must be 1-4 distinct entries of {list(FEATURES)}, got {feats!r}"
+    if not isinstance(feats, list | tuple) or not 1 <= len(feats) <= 4:
+        raise ValueError(problem)
     for f in feats:
         _check("feature", f, FEATURES)
+    if len(set(feats)) != len(feats):
+        raise ValueError(problem)
     return BuyerProfile(d["personality"], d["brand"], d["car_type"], tuple(feats), d["budget"])
 
 

@@ -60,14 +60,16 @@ on Debian/Ubuntu):
   with a clock-seeded random generator. About 10 agent moves/s (0.6 games/s with a random agent):
   the 100 ms think time is all of it.
 * Any `EngineSettings` field can be overridden: ``make("chess", nodes=1000)``,
-  ``make("chess", preset="paper", elo=1500)``.
+  ``make("chess", preset="paper", elo=1500)``; a search limit that is not positive
+  (``nodes=-5``, ``depth=0``, ``time=0``) is a `ValueError`.
 
 Finding Stockfish: ``engine_path=...``, else ``$LMRL_STOCKFISH``, else ``$CHESS_ENGINE_PATH`` (the
 original's variable), else ``stockfish`` on ``PATH``, else ``/usr/games/stockfish``; otherwise
 `EngineNotFoundError` says how to install it (``apt-get install stockfish``). The process starts
-on the first opponent move; it is restarted if it dies or does not answer within
-``call_timeout`` (the call is retried once), and killed by ``env.close()``, by garbage
-collection, or at interpreter exit.
+on the first opponent move; a program that is not a UCI engine (it exits, or does not finish the
+UCI handshake within ``start_timeout``, 10 s) raises `EngineStartError` naming the path. The
+process is restarted if it dies or does not answer within ``call_timeout`` (the call is retried
+once), and killed by ``env.close()``, by garbage collection, or at interpreter exit.
 
 **Endgames evaluation set**: 640 fixed positions (160 per family) in ``positions.txt``, made by
 `generate_eval_positions` (seeded, bit for bit; ``python -m lmrl_envs.tasks.chess.endgames``
@@ -108,6 +110,7 @@ from lmrl_envs.tasks.chess.engine import (
     EngineFailedError,
     EngineNotFoundError,
     EngineSettings,
+    EngineStartError,
     StockfishOpponent,
     find_stockfish,
 )
@@ -121,6 +124,7 @@ __all__ = [
     "EngineFailedError",
     "EngineNotFoundError",
     "EngineSettings",
+    "EngineStartError",
     "StockfishOpponent",
     "board_text",
     "eval_positions",

@@ -1,10 +1,12 @@
 """The Stockfish opponent: discovery, presets, and a UCI process owned by the env.
 
 `StockfishOpponent` wraps one ``stockfish`` process driven through python-chess
-(`chess.engine.SimpleEngine.popen_uci`). The process is started lazily on the first move,
-restarted when it dies or hangs (every call has a timeout; after a timeout or an
-`EngineError` the process is killed, restarted and the call retried once), and killed by
-`close()`, by garbage collection of the opponent, or at interpreter exit.
+(`chess.engine.SimpleEngine.popen_uci`). The process is started lazily on the first move (a
+program that does not complete the UCI handshake within ``start_timeout`` seconds, e.g. a path
+that is not a chess engine, raises `EngineStartError`), restarted when it dies or hangs (every
+call has a timeout; after a timeout or an `EngineError` the process is killed, restarted and the
+call retried once), and killed by `close()`, by garbage collection of the opponent, or at
+interpreter exit.
 
 Example:
     >>> import chess
@@ -18,6 +20,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import math
 import os
 import shutil
 import threading
@@ -34,6 +37,7 @@ __all__ = [
     "EngineFailedError",
     "EngineNotFoundError",
     "EngineSettings",
+    "EngineStartError",
     "StockfishOpponent",
     "find_stockfish",
 ]
@@ -119,9 +123,25 @@ class EngineSettings:
         """True if the same move history always gives the same engine move."""
         return self.time is None and self.elo is None and self.threads == 1 and (self.nodes or self.depth) is not None
 
+    def __post_init__(self) -> None:
+        for name in ("nodes", "depth", "threads", "hash_mb"):
+            value = getattr(self, name)
+            if value is None and name in ("nodes", "depth"):
+                continue
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                none = " or None for no such limit" if name in ("nodes", "depth") else ""
+                raise ValueError(f"engine setting {name} must be a positive int{none}, got {value!r} "
+                                 f"(e.g. {name}={_EXAMPLES[name]})")
+        if self.time is not None and (isinstance(self.time, bool) or not isinstance(self.time, int | float)
+                                      or not 0 < self.time < math.inf):
+            raise ValueError(f"engine setting time must be a positive number of seconds per move or None, got "
+                             f"{self.time!r} (e.g. time=0.1)")
+
     def limit(self) -> chess.engine.Limit:
         return chess.engine.Limit(nodes=self.nodes, depth=self.depth, time=self.time)
 
+
+_EXAMPLES = {"nodes": 100, "depth": 8, "threads": 1, "hash_mb": 16}
 
 PRESETS: dict[str, EngineSettings] = {
     "fast": EngineSettings(nodes=100, threads=1, hash_mb=1),
@@ -183,8 +203,13 @@ class EngineFailedError(RuntimeError):
     """The engine failed twice in a row on the same call (after one restart)."""
 
 
-START_TIMEOUT = 60.0
-"""Seconds the engine process may take to start and answer the UCI handshake."""
+class EngineStartError(RuntimeError):
+    """The engine binary did not start as a UCI engine (it exited, or did not finish the handshake)."""
+
+
+START_TIMEOUT = 10.0
+"""Default seconds the engine process may take to start and answer the UCI handshake (Stockfish
+needs about 0.05 s; a program that is not a UCI engine never answers)."""
 
 
 class StockfishOpponent:
@@ -195,6 +220,7 @@ class StockfishOpponent:
         engine_path: the binary; default: `find_stockfish`.
         call_timeout: seconds a call may take beyond its own time limit before the process is
             considered hung, killed and restarted.
+        start_timeout: seconds the process may take to start and finish the UCI handshake.
         **overrides: fields of `EngineSettings` replacing the preset's (e.g. ``nodes=500``).
 
     Attributes:
@@ -209,6 +235,7 @@ class StockfishOpponent:
         *,
         engine_path: str | os.PathLike | None = None,
         call_timeout: float = 10.0,
+        start_timeout: float = START_TIMEOUT,
         **overrides: Any,
     ) -> None:
         if isinstance(preset, str):
@@ -218,6 +245,7 @@ class StockfishOpponent:
         self.settings = replace(preset, **overrides) if overrides else preset
         self.path = find_stockfish(engine_path)
         self.call_timeout = float(call_timeout)
+        self.start_timeout = float(start_timeout)
         self.applied_options: dict[str, Any] = {}
         self.starts = 0
         self._box: list = [None]
@@ -231,12 +259,25 @@ class StockfishOpponent:
         return None if engine is None else engine.transport.get_pid()
 
     def _start(self) -> chess.engine.SimpleEngine:
-        # Starting (exec + UCI handshake) gets its own, longer limit: on a loaded machine it can take
-        # seconds, and a short per-move `call_timeout` must not turn a slow start into a failure.
-        engine = chess.engine.SimpleEngine.popen_uci(self.path, timeout=max(self.call_timeout, START_TIMEOUT))
+        # Starting (exec + UCI handshake) has its own limit: a short per-move `call_timeout` must not
+        # turn a slow start on a loaded machine into a failure, and a program that is not a UCI
+        # engine must fail fast with an error that says so.
+        fix = ("engine_path (or $LMRL_STOCKFISH) must name a UCI chess engine such as Stockfish "
+               "(Debian/Ubuntu: `apt-get install stockfish`, then /usr/games/stockfish)")
+        try:
+            engine = chess.engine.SimpleEngine.popen_uci(self.path, timeout=self.start_timeout)
+        except (TimeoutError, asyncio.TimeoutError, concurrent.futures.TimeoutError):
+            raise EngineStartError(f"{self.path} did not answer the UCI handshake (`uci` -> `uciok`) within "
+                                   f"{self.start_timeout:g} s: it is not a UCI engine, or it is hung; {fix}") from None
+        except (chess.engine.EngineError, OSError) as exc:
+            raise EngineStartError(f"{self.path} failed to start as a UCI engine ({exc}); {fix}") from None
         try:
             engine.configure(self._options(engine))
-        except Exception:
+        except chess.engine.EngineError as exc:
+            engine.close()
+            raise EngineStartError(f"{self.path} rejected the UCI options {self.applied_options} ({exc}); pass only "
+                                   "options the engine lists (EngineSettings.options)") from None
+        except BaseException:
             engine.close()
             raise
         self._box[0] = engine

@@ -13,7 +13,7 @@ import chess
 
 from lmrl_envs.core import StepResult, TextEnv
 from lmrl_envs.tasks.chess.endgames import FAMILIES, eval_positions, random_endgame
-from lmrl_envs.tasks.chess.engine import EngineSettings, StockfishOpponent
+from lmrl_envs.tasks.chess.engine import START_TIMEOUT, EngineSettings, StockfishOpponent
 
 __all__ = ["MAX_ACTION_CHARS", "ChessEnv", "EndgamesEnv", "board_text", "game_outcome", "move_text", "parse_action"]
 
@@ -85,6 +85,8 @@ def game_outcome(board: chess.Board) -> str | None:
 def _start_board(fen: str) -> chess.Board:
     """Validate a start FEN from ``options["fen"]``."""
     problem = "expected a legal position with White to move that is not already over"
+    if not isinstance(fen, str):
+        raise TypeError(f"options['fen'] must be a FEN string, got {type(fen).__name__} {fen!r:.60}; {problem}")
     try:
         board = chess.Board(fen)
     except ValueError as exc:
@@ -109,7 +111,10 @@ class ChessEnv(TextEnv):
         engine_path: the Stockfish binary (default: ``$LMRL_STOCKFISH``, ``$CHESS_ENGINE_PATH``,
             ``stockfish`` on PATH, ``/usr/games/stockfish``).
         call_timeout: seconds an engine call may take before the process is restarted.
-        **engine_overrides: `EngineSettings` fields replacing the preset's (e.g. ``nodes=1000``).
+        start_timeout: seconds the engine may take to start and finish the UCI handshake; a
+            program that does not (not a UCI engine) raises `EngineStartError` on the first move.
+        **engine_overrides: `EngineSettings` fields replacing the preset's (e.g. ``nodes=1000``);
+            search limits (``nodes``, ``depth``, ``time``) must be positive (`ValueError`).
 
     Example:
         >>> env = ChessEnv()
@@ -133,6 +138,7 @@ class ChessEnv(TextEnv):
         max_moves: int | None = None,
         engine_path: str | os.PathLike | None = None,
         call_timeout: float = 10.0,
+        start_timeout: float = START_TIMEOUT,
         **engine_overrides: Any,
     ) -> None:
         super().__init__()
@@ -142,7 +148,7 @@ class ChessEnv(TextEnv):
         self.max_moves = max_moves
         self.max_steps = max_moves  # instance attribute: the base class reads self.max_steps
         self.opponent = StockfishOpponent(
-            preset, engine_path=engine_path, call_timeout=call_timeout, **engine_overrides
+            preset, engine_path=engine_path, call_timeout=call_timeout, start_timeout=start_timeout, **engine_overrides
         )
         self.board = chess.Board()
         self._game: object = object()

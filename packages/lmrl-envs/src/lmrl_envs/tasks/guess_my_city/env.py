@@ -70,7 +70,10 @@ class GuessMyCityEnv(TextEnv):
             word = options["word"]
             if not isinstance(word, str):
                 raise TypeError(f"options['word'] must be a city name (str), got {type(word).__name__}")
-            self.city = find_city(word, None if self.cities is CITIES else self.cities)
+            try:
+                self.city = find_city(word, None if self.cities is CITIES else self.cities)
+            except ValueError as e:
+                raise ValueError(f"options['word']: {e}") from None
         else:
             self.city = self.rng.choice(self.cities)
         return INITIAL_STR, {"city": self.city.name}

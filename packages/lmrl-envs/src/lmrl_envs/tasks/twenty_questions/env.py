@@ -87,9 +87,9 @@ class TwentyQuestionsEnv(TextEnv):
             try:
                 obj = find_object(str(name))
             except KeyError as e:
-                raise ValueError(e.args[0]) from None
+                raise ValueError(f"options['word']: {e.args[0]}") from None
             if obj not in self.objects:
-                raise ValueError(f"object {name!r} is not in this env's objects; valid names: "
+                raise ValueError(f"options['word']: object {name!r} is not in this env's objects; valid names: "
                                  "[o.name for o in env.objects]")
             self._word = obj
         else:

@@ -122,7 +122,7 @@ class WordleEnv(TextEnv):
         self._candidates = None
         if "word" in options:
             word = options["word"]
-            if word not in self._index:
+            if not isinstance(word, str) or word not in self._index:
                 raise ValueError(
                     f"options['word'] must be a word of the vocabulary ({len(self.vocab)} words, "
                     f"e.g. {', '.join(self.vocab[:3])}), got {word!r}"
