@@ -73,3 +73,26 @@ def test_filtered_selection():
                    terminated=i % 2 == 0) for i in range(8)]
     assert [e.seed for e in select_episodes(eps, top_fraction=0.25, success_only=False)] == [3, 7]
     assert [e.seed for e in select_episodes(eps, top_fraction=1.0, success_only=True)] == [0, 2, 4, 6]
+
+
+def test_bc_non_action_weight_adds_the_mean_observation_loss():
+    from lmrl_algos.bc import BC, BCConfig
+    from lmrl_algos.common.mdp import build_episode, collate
+    from lmrl_algos.models import LMWithHeads, build_tiny_model, build_tiny_tokenizer
+
+    ep = Episode("toy-v0", 0, ["where am i\n", "go left\n", "a wall\n", "go up\n"], [False, True, False, True],
+                 [0.0, 1.0], [0, 0], terminated=True)
+    tok = build_tiny_tokenizer(ep.texts, vocab_size=280)
+    model = LMWithHeads(build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2))
+    batch = collate(build_episode(ep, tok, gamma=1.0, max_length=64), tok.pad_token_id)
+    mask, real = batch["mask"], batch["attention_mask"][:, 1:].float()
+    nll = torch.nn.functional.cross_entropy(model(input_ids=batch["input_ids"])["logits"][:, :-1].transpose(1, 2),
+                                            batch["targets"], reduction="none")
+    act = float((nll * mask).sum() / mask.sum())
+    other = float((nll * (real - mask)).sum() / (real - mask).sum())
+    plain, _ = BC().loss(model, batch, BCConfig(), denom=float(mask.sum()))
+    mixed, parts = BC().loss(model, batch, BCConfig(non_action_weight=0.5), denom=float(mask.sum()))
+    assert plain.item() == pytest.approx(act, rel=1e-5)
+    assert float(parts["losses/non_action"]) == pytest.approx(other, rel=1e-5)
+    assert mixed.item() == pytest.approx(act + 0.5 * other, rel=1e-5)
+    assert other > 0.5  # an untrained model: the observation term is not negligible
