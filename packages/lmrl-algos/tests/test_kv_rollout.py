@@ -194,3 +194,22 @@ def test_row_cache_compacts_once_holes_pass_a_quarter_of_the_longest_row():
     cache.forward(model, ids[:, :1], torch.tensor([[False], [True]]))
     assert cache.maybe_compact()  # 21 > 20
     assert cache.length == 80 and cache.positions.tolist() == [80, 29]
+
+
+def test_support_p_keeps_value_guidance_inside_pi_beta_nucleus():
+    tok = build_tiny_tokenizer(["move up\n"], vocab_size=260)
+    model = LMWithHeads(build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2), n_q=1)
+    v = len(tok)
+    logits = torch.full((2, 1, v), -20.0)
+    logits[:, 0, 5], logits[:, 0, 6] = 0.0, -1.0      # pi_beta: token 5 (0.73), token 6 (0.27), the rest ~0
+    q = torch.full((2, 1, v), -3.0)                    # trained returns are negative ...
+    q[:, 0, 9] = 0.0                                    # ... an untrained token keeps its initial 0
+    out = {"logits": logits, "q": [q]}
+    free = LMPolicy(model, tok, greedy=True, value_term="q", beta=10.0)
+    kept = LMPolicy(model, tok, greedy=True, value_term="q", beta=10.0, support_p=0.9)
+    assert free._pick(free._scores(out)).tolist() == [9, 9]      # beta * 3 beats pi_beta's 20 nats
+    assert kept._pick(kept._scores(out)).tolist() == [5, 5]
+    q[:, 0, 6] = 0.0                                    # inside the nucleus the value term still decides
+    assert kept._pick(kept._scores(out)).tolist() == [6, 6]
+    with pytest.raises(ValueError, match="support_p"):
+        LMPolicy(model, tok, support_p=0.0)

@@ -32,6 +32,15 @@ def test_offline_algorithms_train_from_bc(algo, toy_data, bc_run, tmp_path):
     assert all(torch.isfinite(torch.tensor(r["losses/total"])) for r in rows)
 
 
+def test_value_checkpoint_decodes_with_its_beta_and_support_p(toy_data, bc_run, tmp_path):
+    train(make_config("mc", env="toy-count-v0", data=str(toy_data), out=str(tmp_path), init=str(bc_run),
+                      beta=3.0, support_p=0.9, **FAST))
+    policy = load_policy(tmp_path, "cpu")
+    assert (policy.value_term, policy.beta, policy.support_p) == ("q", 3.0, 0.9)
+    assert load_policy(tmp_path, "cpu", support_p=1.0).support_p == 1.0
+    assert load_policy(bc_run, "cpu").support_p == 1.0
+
+
 @pytest.mark.parametrize("algo", ["ppo", "online_filtered_bc"])
 def test_online_algorithms_run_a_round(algo, bc_run, tmp_path):
     ckpt = train(make_config(algo, env="toy-count-v0", out=str(tmp_path), init=str(bc_run), **ONLINE))

@@ -7,7 +7,9 @@ ppo), Q (mc) or min(Q1, Q2) - V (ilql): the reference's ``pi ~ pi_beta exp(beta 
 ``rerank=True`` the policy instead scores each legal action (``env.valid_actions()`` of the slot's
 env, or a fixed list) by the same quantity summed over the action's tokens, ``sum log pi_beta +
 beta * sum Q-term``, and takes the argmax (greedy) or samples from softmax(score / temperature):
-the value-guided policy restricted to the legal actions. For the value-based methods the model is
+the value-guided policy restricted to the legal actions. In free generation ``support_p < 1`` keeps
+the value-guided choice inside pi_beta's top-p nucleus (tokens the data makes likely), where the
+value heads were trained. For the value-based methods the model is
 a `lmrl_algos.models.ValueGuidedLM` (frozen pi_beta beside the value network; `load_policy` builds it).
 
 How a turn is generated (``kv_cache=True``, the default):
@@ -61,7 +63,7 @@ from lmrl_algos.common.mdp import encode_pieces, join_pieces
 from lmrl_algos.models import LMWithHeads, ValueGuidedLM, newline_id
 from lmrl_envs import TextHistory, normalize_action
 
-__all__ = ["LMPolicy", "decoding_model", "load_policy", "q_term"]
+__all__ = ["LMPolicy", "decoding_model", "load_policy", "nucleus", "q_term"]
 
 VALUE_TERMS = {"bc": "none", "filtered_bc": "none", "online_filtered_bc": "none", "ppo": "none", "mc": "q",
                "ilql": "q-v"}
@@ -113,6 +115,11 @@ class LMPolicy:
         kv_cache: keep each slot's KV cache across turns (False: re-encode every prompt each turn).
         record_tokens: `episode_info` returns ``{"action_tokens": [...]}`` (the generated ids of each
             action) for the online trainers; off by default so evaluation records stay small.
+        support_p: value-guided free generation adds ``beta * value term`` only to the tokens of
+            pi_beta's top-`support_p` nucleus and never picks the others (1: the whole vocabulary, as
+            the reference). A Q head learns only the tokens the data holds; the others keep their
+            initial values, which can beat every trained (negative) return and win by beta times
+            that gap (see the module docstring).
 
     Example:
         >>> import lmrl_envs
@@ -131,12 +138,15 @@ class LMPolicy:
     def __init__(self, model: LMWithHeads, tokenizer, *, device="cpu", greedy: bool = False, temperature: float = 1.0,
                  max_new_tokens: int = 32, max_length: int = 256, value_term: str = "none", beta: float = 0.0,
                  rerank: bool = False, candidates: Sequence[str] | Callable[[int], Sequence[str]] | None = None,
-                 seed: int = 0, kv_cache: bool = True, record_tokens: bool = False):
+                 seed: int = 0, kv_cache: bool = True, record_tokens: bool = False, support_p: float = 1.0):
         self.model, self.tok, self.device = model.to(device).eval(), tokenizer, torch.device(device)
         self.greedy, self.temperature, self.max_new_tokens = greedy, temperature, max_new_tokens
         self.max_length, self.value_term, self.beta = max_length, value_term, beta
         self.rerank, self.candidates = rerank, candidates
         self.kv_cache, self.record_tokens = kv_cache, record_tokens
+        if not 0 < support_p <= 1:
+            raise ValueError(f"support_p must be in (0, 1], got {support_p}")
+        self.support_p = support_p
         if rerank and candidates is None:
             raise ValueError("rerank=True needs candidates (a list of actions or slot -> env.valid_actions())")
         self.stop = newline_id(tokenizer)
@@ -254,12 +264,14 @@ class LMPolicy:
         return ids.to(self.device), att.to(self.device)
 
     def _scores(self, out: dict) -> torch.Tensor:
-        logits = out["logits"][:, -1].float()
-        qt = q_term({k: (v[:, -1:] if torch.is_tensor(v) else [x[:, -1:] for x in v] if isinstance(v, list) else v)
-                     for k, v in out.items() if k != "past_key_values"}, self.value_term)
-        if qt is not None:
-            logits = logits + self.beta * qt[:, -1]
-        return logits
+        """Free generation's next-token scores at each row's last position (`_token_scores`); with a
+        value term, tokens outside pi_beta's top-`support_p` nucleus get -inf."""
+        last = {k: (v[:, -1:] if torch.is_tensor(v) else [x[:, -1:] for x in v] if isinstance(v, list) else v)
+                for k, v in out.items() if k != "past_key_values"}
+        scores = self._token_scores(last)[:, -1]
+        if self.value_term != "none" and self.support_p < 1:
+            scores = scores.masked_fill(~nucleus(last["logits"][:, -1], self.support_p), -torch.inf)
+        return scores
 
     def _pick(self, scores: torch.Tensor) -> torch.Tensor:
         if self.greedy:
@@ -360,6 +372,19 @@ class LMPolicy:
         return scores if qt is None else scores + self.beta * qt
 
 
+def nucleus(logits: torch.Tensor, p: float) -> torch.Tensor:
+    """(B, V) bool: the smallest set of most probable tokens whose probability reaches `p` (top-p).
+
+    Example:
+        >>> nucleus(torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]])), 0.8).tolist()
+        [[True, True, False, False]]
+    """
+    probs = torch.softmax(logits.float(), -1)
+    sorted_p, order = probs.sort(-1, descending=True)
+    keep = (sorted_p.cumsum(-1) - sorted_p) < p  # the mass before each token is short of p: the first always
+    return torch.zeros_like(keep).scatter(-1, order, keep)
+
+
 def decoding_model(model: LMWithHeads, extra: dict[str, torch.Tensor]) -> torch.nn.Module:
     """The module a checkpoint decodes with, from its model and its ``extra.safetensors`` tensors.
 
@@ -387,7 +412,7 @@ def decoding_model(model: LMWithHeads, extra: dict[str, torch.Tensor]) -> torch.
 def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> LMPolicy:
     """The policy of a checkpoint (a run's --out or its checkpoint/ dir), set up for its algorithm.
 
-    Value-guided decoding uses the checkpoint's `beta` unless `beta=` is passed. `env_id`, when
+    Value-guided decoding uses the checkpoint's `beta` and `support_p` unless passed. `env_id`, when
     given, must match the env the checkpoint was trained for.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -407,5 +432,6 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
     cfg = state["config"]
     kwargs.setdefault("value_term", VALUE_TERMS.get(state["algo"], "none"))
     kwargs.setdefault("beta", cfg.get("beta", 0.0))
+    kwargs.setdefault("support_p", cfg.get("support_p", 1.0))
     kwargs.setdefault("max_length", cfg.get("max_length", 256))
     return LMPolicy(model, tok, device=device, **kwargs)

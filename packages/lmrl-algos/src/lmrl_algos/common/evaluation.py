@@ -100,8 +100,8 @@ def _global_rng_untouched(device: torch.device):
 
 
 def evaluate_model(model: torch.nn.Module, tokenizer, env_id: str, *, algo: str, episodes: int = 32, seed: int = 0,
-                   device: str | torch.device = "cpu", beta: float = 0.0, max_length: int = 256,
-                   max_new_tokens: int = 32, envs: list[lmrl_envs.TextEnv] | None = None) -> dict[str, float]:
+                   device: str | torch.device = "cpu", beta: float = 0.0, support_p: float = 1.0,
+                   max_length: int = 256, max_new_tokens: int = 32, envs: list[lmrl_envs.TextEnv] | None = None) -> dict[str, float]:
     """Play `episodes` episodes of `env_id` with `model` under the protocol of the module docstring.
 
     Args:
@@ -113,6 +113,7 @@ def evaluate_model(model: torch.nn.Module, tokenizer, env_id: str, *, algo: str,
         seed: the run's seed (episode seeds and the sampling generator's seed).
         device: where the model lives.
         beta: weight of the value term (value-guided algorithms).
+        support_p: value-guided free generation stays in pi_beta's top-p nucleus (`LMPolicy`).
         max_length, max_new_tokens: the policy's context limit and per-turn token budget.
         envs: the envs to play on (default: ``min(episodes, 32)`` new ones).
 
@@ -127,7 +128,7 @@ def evaluate_model(model: torch.nn.Module, tokenizer, env_id: str, *, algo: str,
         with _global_rng_untouched(device):
             policy = LMPolicy(model, tokenizer, device=device, greedy=False, temperature=1.0,
                               max_new_tokens=max_new_tokens, max_length=max_length,
-                              value_term=VALUE_TERMS.get(algo, "none"), beta=beta, seed=seed,
+                              value_term=VALUE_TERMS.get(algo, "none"), beta=beta, support_p=support_p, seed=seed,
                               **DECODING.get(preset_task(env_id), {}))
             eps = lmrl_envs.rollout(envs, policy, specs=lmrl_envs.specs_from_seeds(episodes, eval_seed(seed)))
     finally:
@@ -182,7 +183,7 @@ class TrainingEvaluator:
         cfg = self.cfg
         metrics = evaluate_model(model, self.tok, self.env_id, algo=self.algo, episodes=cfg.eval_episodes,
                                  seed=cfg.seed, device=self.device, beta=getattr(cfg, "beta", 0.0),
-                                 max_length=self.max_length, max_new_tokens=getattr(cfg, "max_new_tokens", 32),
+                                 support_p=getattr(cfg, "support_p", 1.0), max_length=self.max_length, max_new_tokens=getattr(cfg, "max_new_tokens", 32),
                                  envs=self.envs)
         self.log.log(step, metrics)
         self.last_step = step

@@ -43,6 +43,9 @@ class ValueConfig(TrainConfig):
 
     beta: float = 8.0
     """Decoding weight of the value term added to log pi_beta (saved with the checkpoint for `load_policy`)."""
+    support_p: float = 1.0
+    """Decoding in free generation: the value term only re-weighs the tokens of pi_beta's top-p nucleus
+    (1: the whole vocabulary, as the reference; see `lmrl_algos.policy.LMPolicy`; saved with the checkpoint)."""
     cql_weight: float = 0.0
     """Weight of the CQL-style cross-entropy on the Q logits (logsumexp Q - Q(a))."""
     frozen_behaviour: bool = True
@@ -58,6 +61,8 @@ class ValueConfig(TrainConfig):
         for name in ("beta", "cql_weight", "bc_weight"):
             if getattr(self, name) < 0:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 0")
+        if not 0 < self.support_p <= 1:
+            raise ConfigError(f"--support-p must be in (0, 1], got {self.support_p}")
         if not self.frozen_behaviour and self.bc_weight <= 0:
             raise ConfigError("--frozen-behaviour false needs --bc-weight > 0 (the trained LM head is then pi_beta, "
                               "and only the BC loss keeps it one); or keep --frozen-behaviour true")
