@@ -153,17 +153,20 @@ class LMWithHeads(nn.Module):
         self.lm = lm
         params = inspect.signature(lm.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
+        self._keep_kw = "logits_to_keep" in params
         n_embd, vocab = lm.config.hidden_size, lm.get_output_embeddings().weight.shape[0]
         self.q = nn.ModuleList(Head(n_embd, vocab, mlp=mlp, bias=q_bias) for _ in range(n_q))
         self.v = Head(n_embd, 1, mlp=mlp if v_mlp is None else v_mlp, bias=v_bias) if v_head else None
 
     def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False,
-                select=None):
+                select=None, last_only=False):
         """Outputs at every position, or with `select` (a (B, T) bool mask) only at the selected ones.
 
         With `select`, ``logits`` is (N, V), each ``q`` (N, V) and ``v`` (N,), N = selected positions
         in row-major order: the trunk runs once and the LM head and value heads only where a loss
         reads them (the trainers select action-predicting positions, a small share of the tokens).
+        With `last_only`, the outputs are those of the last position, shapes (B, 1, V) and (B, 1)
+        (decoding: a prompt's prefill needs only its next-token scores).
         """
         if select is not None and hasattr(self.lm, "base_model") and self.lm.base_model is not self.lm:
             trunk = self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
@@ -171,11 +174,13 @@ class LMWithHeads(nn.Module):
             return {"logits": self.lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
                     "v": self.v(h).squeeze(-1) if self.v is not None else None, "past_key_values": None}
         kw = {self._cache_kw: past_key_values} if past_key_values is not None else {}
+        if last_only and self._keep_kw:
+            kw["logits_to_keep"] = 1
         out = self.lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
                       use_cache=use_cache, output_hidden_states=True, **kw)
-        h = out.hidden_states[-1]
+        h = out.hidden_states[-1][:, -1:] if last_only else out.hidden_states[-1]
         result = {
-            "logits": out.logits,
+            "logits": out.logits[:, -1:] if last_only else out.logits,
             "q": [head(h) for head in self.q],
             "v": self.v(h).squeeze(-1) if self.v is not None else None,
             "past_key_values": (getattr(out, "cache", None) or out.past_key_values) if use_cache else None,
@@ -216,10 +221,10 @@ class ValueGuidedLM(nn.Module):
         self.values = values
 
     def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False,
-                select=None):
+                select=None, last_only=False):
         pb, pv = past_key_values if past_key_values is not None else (None, None)
         kw = {"attention_mask": attention_mask, "position_ids": position_ids, "use_cache": use_cache,
-              "select": select}
+              "select": select, "last_only": last_only}
         b = self.behaviour(input_ids, past_key_values=pb, **kw)
         v = self.values(input_ids, past_key_values=pv, **kw)
         caches = (b["past_key_values"], v["past_key_values"]) if use_cache else None

@@ -309,23 +309,24 @@ class LMPolicy:
         budget = max(1, self.max_new_tokens)
         new_tokens = self._prepare_rows(slots, prompts)
         ids, att = self._left_pad(new_tokens)
-        out = self._cache.forward(self.model, ids, att.bool())
+        out = self._cache.forward(self.model, ids, att.bool(), last_only=True)
         n = len(slots)
         done = torch.zeros(n, dtype=torch.bool, device=self.device)
         new: list[list[int]] = [[] for _ in range(n)]
         fed = [0] * n
         for step in range(budget):
             tok = self._pick(self._scores(out))
-            for i in range(n):
-                if not done[i]:
-                    new[i].append(int(tok[i]))
             feed = ~done
             done |= tok == self.stop
-            if bool(done.all()) or step == budget - 1:
+            ids, live = tok.tolist(), feed.tolist()  # one device sync per token, not one per row
+            for i in range(n):
+                if live[i]:
+                    new[i].append(ids[i])
+            if not any(live[i] and ids[i] != self.stop for i in range(n)) or step == budget - 1:
                 break
             out = self._cache.forward(self.model, tok.unsqueeze(1), feed.unsqueeze(1))
             for i in range(n):
-                fed[i] += bool(feed[i])
+                fed[i] += live[i]
         return new, fed
 
     # ------------------------------------------------------------------ re-ranking
@@ -344,7 +345,7 @@ class LMPolicy:
                   for p in pieces]
         cache = RowCache(len(distinct), self.device)
         ids, att = self._left_pad([list(prompt) for prompt in distinct])
-        first = self._token_scores(cache.forward(self.model, ids, att.bool()))[:, -1]  # (distinct prompts, V)
+        first = self._token_scores(cache.forward(self.model, ids, att.bool(), last_only=True))[:, -1]  # (prompts, V)
         owner = [row_of[i] for i, cs in enumerate(acts) for _ in cs]
         rows = [a for cs in acts for a in cs]
         index = torch.tensor(owner, device=self.device)

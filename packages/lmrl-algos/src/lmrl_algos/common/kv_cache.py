@@ -184,11 +184,12 @@ class RowCache:
             return True
         return False
 
-    def forward(self, model, ids: torch.Tensor, feed: torch.Tensor) -> dict:
+    def forward(self, model, ids: torch.Tensor, feed: torch.Tensor, *, last_only: bool = False) -> dict:
         """Run `model` on W new columns: `ids` (B, W) token ids, `feed` (B, W) bool, True on real tokens.
 
         Returns the model's output dict (its ``logits[:, -1]`` is each row's next-token distribution
-        when each row's last real token is in the last column).
+        when each row's last real token is in the last column); with `last_only` the heads run on
+        the last column only (`lmrl_algos.models.LMWithHeads`).
         """
         feed = feed.to(self.device)
         pos = (self.positions[:, None] + feed.long().cumsum(1) - 1).clamp(min=0)
@@ -196,7 +197,7 @@ class RowCache:
         if self.cache is None:
             self.cache = new_cache(model)
         out = model(ids.to(self.device), attention_mask=att, position_ids=pos, past_key_values=self.cache,
-                    use_cache=True)
+                    use_cache=True, last_only=last_only)
         self.cache = out["past_key_values"]
         self.mask = torch.cat([self.mask, feed], 1)
         self.positions = self.positions + feed.long().sum(1)
