@@ -161,13 +161,13 @@ def test_row_cache_compact_keeps_the_next_token_logits():
     ids = torch.randint(2, len(tok), (3, 6))
     feed = torch.tensor([[0, 1, 1, 0, 1, 1], [1, 1, 1, 1, 1, 1], [0, 0, 0, 1, 0, 1]], dtype=torch.bool)
     cache.forward(model, ids, feed)
-    cache.drop([1])
+    cache.truncate([4, 0, 2])  # row 1 restarts (a new episode in its slot)
     cache.forward(model, ids[:, :2], torch.ones(3, 2, dtype=torch.bool))
     nxt = torch.tensor([[7], [8], [9]])
     before = cache.forward(model, nxt, torch.ones(3, 1, dtype=torch.bool))["logits"][:, -1]
     cache2 = RowCache(3)
     cache2.forward(model, ids, feed)
-    cache2.drop([1])
+    cache2.truncate([4, 0, 2])
     cache2.forward(model, ids[:, :2], torch.ones(3, 2, dtype=torch.bool))
     cache2.compact()
     assert cache2.length == 6 and cache2.positions.tolist() == [6, 2, 4]

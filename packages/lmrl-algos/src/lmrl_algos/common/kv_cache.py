@@ -4,10 +4,9 @@ Each row of `RowCache` is one environment slot. The cache is one set of (B, H, T
 buffers per layer plus a (B, T) validity mask and a per-row position counter: every forward call
 appends W columns to all rows, and a row marks which of its W columns hold real tokens (the rest are
 holes, masked out of attention and skipped by the position ids). So rows can append different
-numbers of tokens per call, a finished row stops while others decode, and a row can be *dropped*
-(all its columns become holes, its positions restart at 0) and rebuilt in the next call while the
-other rows keep their cache; `truncate` keeps a prefix of each row (a new prompt that shares
-only a prefix with the cached tokens reuses that prefix). `compact` squeezes the holes out (order and positions are kept, so
+numbers of tokens per call and a finished row stops while others decode. `truncate` keeps a prefix
+of each row (a new prompt that shares only a prefix with the cached tokens reuses that prefix; 0
+tokens restarts the row for a new episode while the other rows keep their cache). `compact` squeezes the holes out (order and positions are kept, so
 the cached keys and values stay valid); `maybe_compact` does it once the cache is a quarter
 longer than its longest row.
 
@@ -131,12 +130,6 @@ class RowCache:
     def length(self) -> int:
         """Columns in the cache (real tokens + holes)."""
         return self.mask.shape[1]
-
-    def drop(self, rows: list[int]) -> None:
-        """Forget the rows' tokens: their columns become holes and their positions restart at 0."""
-        if rows:
-            self.mask[rows] = False
-            self.positions[rows] = 0
 
     def truncate(self, lengths: list[int]) -> None:
         """Keep only the first ``lengths[i]`` real tokens of each row (the rest become holes)."""
