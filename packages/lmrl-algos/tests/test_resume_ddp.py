@@ -12,6 +12,7 @@ import torch
 from safetensors.torch import load_file
 
 from lmrl_algos import make_config, train
+from lmrl_algos.cli import main
 
 
 def _weights(out):
@@ -47,8 +48,6 @@ def test_resume_after_kill_matches_uninterrupted(toy_data, tmp_path):
         time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    import json
-
     killed_at = json.loads(state.read_text())["step"]
     assert 5 <= killed_at < steps, killed_at
     done = subprocess.run([sys.executable, "-c", RUNNER, *_args(toy_data, out, steps, ["--save-every", "5",
@@ -59,6 +58,28 @@ def test_resume_after_kill_matches_uninterrupted(toy_data, tmp_path):
     assert a.keys() == b.keys()
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=1e-6)
+
+
+def test_a_kill_before_the_first_save_every_step_keeps_a_checkpoint_by_time_and_logs_each_step_once(toy_data, tmp_path):
+    steps, out = 200, tmp_path / "killed"
+    every = ["--save-every", "1000", "--log-every", "1"]  # --save-every is never reached: only time saves
+    proc = subprocess.Popen([sys.executable, "-c", RUNNER, *_args(toy_data, out, steps, [*every, "--save-minutes", "1e-6"])],
+                            env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    state = out / "checkpoint" / "state.json"
+    deadline = time.time() + 60
+    while time.time() < deadline and not state.exists():
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    killed_at = json.loads(state.read_text())["step"]
+    assert 1 <= killed_at < steps, killed_at
+    threads = torch.get_num_threads()
+    try:  # resumed in this process (--cpu-threads 1 sets torch's thread count: given back after)
+        assert main(_args(toy_data, out, steps, [*every, "--save-minutes", "0", "--resume"])) == 0
+    finally:
+        torch.set_num_threads(threads)
+    logged = [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert logged == list(range(1, steps + 1))  # the rows the killed process wrote after its checkpoint are gone
 
 
 def test_two_process_ddp_matches_single_process(toy_data, tmp_path):

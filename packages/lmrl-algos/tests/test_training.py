@@ -88,7 +88,7 @@ def test_cli_errors(toy_data, bc_run, tmp_path, capsys):
         (["--data", str(tmp_path / "missing.jsonl")], "no such file"),
         (["--data", str(toy_data), "--env", "maze-fo-v0"], "but --env is maze-fo-v0"),
         (["--data", str(toy_data), "--model", str(tmp_path / "nope")], "--model tiny"),
-        (["--data", str(toy_data), "--lr", "-1"], "--lr must be > 0"),
+        (["--data", str(toy_data), "--lr", "-1"], "--lr must be in (0, 1], got -1.0"),
         (["--data", str(toy_data), "--init", str(tmp_path)], "state.json missing"),
     ]
     bad = tmp_path / "bad.jsonl"

@@ -28,15 +28,24 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "find_checkpoint", "load_into", "read_state", "save"]
+__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "find_checkpoint", "load_into", "read_state", "recover", "save",
+           "verify"]
 
 CHECKPOINT_FORMAT = "lmrl-algos-checkpoint/1"
 
 
 class CheckpointError(ValueError):
     """A directory that is not a usable checkpoint; the message says why and what to pass."""
+
+
+DAMAGED = "the checkpoint is damaged: train again into a new --out (or restore the run directory from a copy)"
+"""The fix every damaged-checkpoint error names."""
+
+STATE_KEYS = ("algo", "config", "elapsed", "env_id", "position", "python_rng", "round", "scheduler", "step")
+"""What `read_state` requires of a state.json (`save` writes these and more)."""
 
 
 def find_checkpoint(path: str | Path) -> Path:
@@ -52,10 +61,37 @@ def find_checkpoint(path: str | Path) -> Path:
 def read_state(path: str | Path) -> dict[str, Any]:
     """The parsed ``state.json`` of a checkpoint (format checked)."""
     ckpt = find_checkpoint(path)
-    state = json.loads((ckpt / "state.json").read_text())
+    try:
+        state = json.loads((ckpt / "state.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"{ckpt / 'state.json'}: not valid JSON ({e}); {DAMAGED}") from None
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{ckpt / 'state.json'}: not a JSON object; {DAMAGED}")
     if state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{ckpt}: checkpoint format {state.get('format')!r}, expected {CHECKPOINT_FORMAT!r}")
+    missing = sorted(set(STATE_KEYS) - set(state))
+    if missing:
+        raise CheckpointError(f"{ckpt / 'state.json'}: missing {', '.join(missing)}; {DAMAGED}")
     return state
+
+
+def verify(path: str | Path) -> Path:
+    """Check that a checkpoint is whole: state.json parses and every tensor file reads and holds only finite
+    numbers (a run that diverged, or bytes overwritten on disk, would otherwise train or evaluate on nan).
+
+    Returns the checkpoint directory; raises `CheckpointError` naming the file (and tensor).
+    """
+    ckpt = find_checkpoint(path)
+    read_state(ckpt)
+    for file in sorted(ckpt.rglob("*.safetensors")):
+        try:
+            tensors = load_file(file)
+        except (SafetensorError, OSError) as e:
+            raise CheckpointError(f"{file}: unreadable ({e}); {DAMAGED}") from None
+        for name, t in tensors.items():
+            if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                raise CheckpointError(f"{file}: tensor {name} holds nan or inf values; {DAMAGED}")
+    return ckpt
 
 
 def save(out: str | Path, *, model, tokenizer, state: dict[str, Any], optimizer=None,
@@ -88,6 +124,19 @@ def save(out: str | Path, *, model, tokenizer, state: dict[str, Any], optimizer=
     return final
 
 
+def recover(out: str | Path) -> None:
+    """Finish a `save` that a kill cut between its two renames, when ``OUT/checkpoint`` is missing: the
+    complete new checkpoint (``.checkpoint.tmp``, whose state.json is written last) or else the previous
+    one (``.checkpoint.old``) becomes ``OUT/checkpoint``. Nothing happens otherwise."""
+    out = Path(out)
+    if (out / "checkpoint").exists():
+        return
+    for candidate in (out / ".checkpoint.tmp", out / ".checkpoint.old"):
+        if (candidate / "state.json").exists():
+            candidate.rename(out / "checkpoint")
+            return
+
+
 def load_into(path: str | Path, *, model=None, optimizer=None, restore_rng: bool = False,
               device: str | torch.device = "cpu") -> dict[str, Any]:
     """Load heads (strict), optimiser state and RNG states of a checkpoint into live objects.
@@ -104,7 +153,12 @@ def load_into(path: str | Path, *, model=None, optimizer=None, restore_rng: bool
         if missing or unexpected:
             raise CheckpointError(f"{ckpt}: head layout differs (missing {missing}, unexpected {unexpected})")
     if optimizer is not None:
-        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True, map_location=device))
+        try:
+            saved = torch.load(ckpt / "optimizer.pt", weights_only=True, map_location=device)
+            optimizer.load_state_dict(saved)
+        except Exception as e:  # noqa: BLE001 (arbitrary bytes make the unpickler raise almost any error)
+            raise CheckpointError(f"{ckpt / 'optimizer.pt'}: not a readable optimiser state of this run "
+                                  f"({type(e).__name__}); {DAMAGED}") from None
     if (ckpt / "extra.safetensors").exists():
         state["extra"] = load_file(ckpt / "extra.safetensors", device=str(device))
     if restore_rng:

@@ -66,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     from lmrl_algos.checkpoint import CheckpointError
     from lmrl_algos.common.config import ConfigError
     from lmrl_algos.common.mdp import MDPError
+    from lmrl_algos.common.trainer import TrainingError
     from lmrl_algos.models import ModelError
     from lmrl_algos.train import make_config, train
 
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = make_config(algo, preset=preset, **args)
         train(cfg)
-    except (ConfigError, ModelError, CheckpointError, MDPError) as e:
+    except (ConfigError, ModelError, CheckpointError, MDPError, TrainingError) as e:
         print(f"lmrl-algos: error: {e}", file=sys.stderr)
         return 2
     return 0

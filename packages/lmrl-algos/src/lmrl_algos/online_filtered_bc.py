@@ -41,7 +41,7 @@ def train(cfg: OnlineFilteredBCConfig):
     """Train online %BC; returns the checkpoint directory."""
     run = OnlineRun("online_filtered_bc", cfg, {})
     metrics: dict = {}
-    while run.round < cfg.steps and not run.out_of_time():
+    while not run.done:
         episodes = run.collect()
         kept = select_episodes(episodes, top_fraction=cfg.keep_fraction, success_only=cfg.success_only)
         returns = [ep.total_return for ep in episodes]
@@ -58,11 +58,5 @@ def train(cfg: OnlineFilteredBCConfig):
                 loss = bc_loss(out["logits"][:, :-1], batch["targets"], batch["mask"], denom)
                 run.optimizer_step(loss)
             metrics["losses/bc"] = loss.item()
-        run.round += 1
-        run.log.log(run.round, metrics)
-        run.log.advance()
-        if run.round % cfg.save_every == 0 or run.round == cfg.steps:
-            run.save()
-    if run.round % cfg.save_every != 0 and run.round != cfg.steps:
-        run.save()
+        run.end_round(metrics)
     return run.finish(f"last round return {metrics.get('charts/return', float('nan')):.3f}")

@@ -115,7 +115,7 @@ def train(cfg: PPOConfig):
     bc_segments = build_mdp(run.episodes, run.tok, gamma=cfg.gamma, max_length=cfg.max_length) if cfg.bc_weight else []
     pad = run.tok.pad_token_id
     metrics: dict = {}
-    while run.round < cfg.steps and not run.out_of_time():
+    while not run.done:
         episodes = run.collect()
         segs = build_mdp(episodes, run.tok, gamma=cfg.gamma, max_length=cfg.max_length, use_action_tokens=True)
         # score the rollouts: old log-probs and values, reference log-probs (one minibatch at a time)
@@ -177,11 +177,5 @@ def train(cfg: PPOConfig):
         metrics.update({"charts/return": sum(returns) / len(returns),
                         "charts/success": sum(ep.success for ep in episodes) / len(episodes),
                         "charts/kl": float(torch.cat([row["kl"] for row in rows]).mean())})
-        run.round += 1
-        run.log.log(run.round, metrics)
-        run.log.advance()
-        if run.round % cfg.save_every == 0 or run.round == cfg.steps:
-            run.save(extra())
-    if run.round % cfg.save_every != 0 and run.round != cfg.steps:
-        run.save(extra())
+        run.end_round(metrics, extra())
     return run.finish(f"last round return {metrics.get('charts/return', float('nan')):.3f}")

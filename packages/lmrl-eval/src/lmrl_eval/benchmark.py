@@ -15,7 +15,9 @@ running the same command again; ``--force`` redoes everything):
    sampling at temperature 1 as the reference does (Maze: over the 4 re-ranked moves), and on
    the Maze the greedy move accuracy over the 25 start cells (`lmrl_eval.evaluate.move_accuracy`);
    ``decode`` beside each number names its decoding.
-5. ``OUT/results.json`` (every finished run), ``OUT/report.md`` and the PNG plots.
+5. ``OUT/results.json`` (every finished run), ``OUT/report.md`` and the PNG plots. results.json is
+   written atomically; if it is unreadable anyway (a full disk, a copy cut short), `load_results`
+   rebuilds it from the stage outputs (``train.json`` and ``eval.json`` of every run) with a warning.
 
 Budgets (`BUDGETS`) fix the dataset sizes, training steps and evaluation episodes; they are step
 counts, not time limits, so the same command and seed give the same numbers on any machine.
@@ -34,6 +36,7 @@ import json
 import os
 import platform
 import shutil
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,7 +46,7 @@ from typing import Any
 import lmrl_envs
 from lmrl_eval.normalize import task_name
 
-__all__ = ["ALGOS", "BUDGETS", "BenchmarkConfig", "Budget", "Stage", "plan", "run_benchmark"]
+__all__ = ["ALGOS", "BUDGETS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark"]
 
 ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 """The six methods, in the order they run (BC first: the others may start from it)."""
@@ -224,10 +227,83 @@ def _log(cfg: BenchmarkConfig, msg: str) -> None:
         print(f"[benchmark] {msg}", flush=True)
 
 
+def _warn(msg: str) -> None:
+    print(f"lmrl-eval: warning: {msg}", file=sys.stderr, flush=True)
+
+
 def _atomic_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=1) + "\n")
+    """Write JSON to a temporary file, flush it to disk, then rename it over `path`: a reader sees the old
+    file or the new one, never a part."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: parallel benchmarks share OUT
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(json.dumps(obj, indent=1) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _read_json(path: Path, then: str) -> Any | None:
+    """The JSON in `path`; None if it is missing, or unreadable (with a warning naming it and saying what `then`)."""
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        _warn(f"{path} is unreadable ({e}); {then}")
+        return None
+
+
+def _stage_runs(out: Path) -> list[dict[str, Any]]:
+    """The run records of every finished stage under `out` (``<task>/<algo>/seed<S>/`` with a readable
+    train.json and eval.json, whichever invocation wrote them), in plan order: what results.json holds."""
+    runs = []
+    for eval_path in out.glob("*/*/seed*/eval.json"):
+        run = eval_path.parent
+        task, algo, seed = run.parent.parent.name, run.parent.name, run.name.removeprefix("seed")
+        try:
+            env_id = lmrl_envs.spec(task).id
+        except KeyError:
+            continue
+        if algo not in ALGOS or not seed.isdigit():
+            continue
+        then = "the run is left out of results.json (run the benchmark again to redo its stage)"
+        train, evaluation = _read_json(run / "train.json", then), _read_json(eval_path, then)
+        if isinstance(train, dict) and isinstance(evaluation, dict):
+            runs.append({"env_id": env_id, "algo": algo, "seed": int(seed), "train": train, "eval": evaluation})
+    order = {task: i for i, task in enumerate(ALL_ENVS)}
+    return sorted(runs, key=lambda r: (order.get(task_name(r["env_id"]), len(order)), r["env_id"], r["seed"],
+                                       ALGOS.index(r["algo"])))
+
+
+def _stage_seconds(runs: list[dict[str, Any]]) -> float:
+    return round(sum(r["train"].get("seconds", 0) + r["eval"].get("seconds", 0) for r in runs), 1)
+
+
+def load_results(out: str | Path) -> dict[str, Any]:
+    """``OUT/results.json``; {} if there is none.
+
+    If the file is unreadable (cut short, not JSON, not a results object), its runs are rebuilt from
+    the stage outputs it summarises (`_stage_runs`), the file is rewritten atomically and a warning
+    says so on stderr. The command, budget and machine of the lost file are not recoverable; the
+    next ``lmrl-eval benchmark`` in `out` fills them in again.
+    """
+    path = Path(out) / "results.json"
+    if not path.exists():
+        return {}
+    try:
+        results = json.loads(path.read_text(encoding="utf-8"))
+        problem = "not a results object" if not isinstance(results, dict) or not isinstance(
+            results.get("runs", []), list) else None
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        problem = str(e)
+    if problem is None:
+        return results
+    runs = _stage_runs(Path(out))
+    _warn(f"{path} is unreadable ({problem}); rebuilt it from the train.json and eval.json of {len(runs)} "
+          f"finished runs under {out}")
+    results = {"command": None, "seconds": _stage_seconds(runs), "runs": runs}
+    _atomic_json(path, results)
+    return results
 
 
 def machine_summary(device: str) -> dict[str, Any]:
@@ -272,11 +348,12 @@ def _dataset(cfg: BenchmarkConfig, budget: Budget, env: str, out: Path) -> Path:
 def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: Path) -> dict[str, Any]:
     """Train one stage (or resume it); returns its ``train.json`` record."""
     from lmrl_algos import make_config, train
+    from lmrl_algos.checkpoint import read_state, recover
 
     run = stage.dir(out)
     record_path = run / "train.json"
-    if record_path.exists() and not cfg.force:
-        return json.loads(record_path.read_text())
+    if not cfg.force and isinstance(record := _read_json(record_path, "training is resumed to rebuild it"), dict):
+        return record
     if cfg.force and run.exists():
         shutil.rmtree(run)
     values = budget.train_values(stage.env, stage.algo)
@@ -286,6 +363,7 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
         if not (init / "train.json").exists():
             raise FileNotFoundError(f"{stage.algo} starts from BC, but {init} has no finished BC run; "
                                     f"include bc in --algos (it runs first)")
+    recover(run)  # a kill between the two renames of a checkpoint save
     resume = (run / "checkpoint").exists()
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: {'resuming' if resume else 'training'} "
               f"({', '.join(f'{k}={v}' for k, v in values.items())}) -> {run}")
@@ -294,7 +372,7 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
                          device=cfg.device, resume=resume, **values)
     t0 = time.time()
     train(config)
-    state = json.loads((run / "checkpoint" / "state.json").read_text())
+    state = read_state(run)
     record = {"seconds": round(state.get("elapsed", time.time() - t0), 1), "steps": state.get("step"),
               "metrics": str((run / "metrics.jsonl").relative_to(out)), "config": values,
               "init": str(init.relative_to(out)) if init else None}
@@ -308,8 +386,8 @@ def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> 
 
     run = stage.dir(out)
     path = run / "eval.json"
-    if path.exists() and not cfg.force:
-        return json.loads(path.read_text())
+    if not cfg.force and isinstance(record := _read_json(path, "evaluating again"), dict):
+        return record
     episodes = budget.eval.get(stage.env)
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: evaluating ({episodes or 'protocol'} episodes)")
     kwargs = dict(budget.decode.get(stage.env, {}))  # on top of load_eval_policy's: sampled, the task's decoding
@@ -354,39 +432,41 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
         import torch
 
         torch.set_num_threads(threads)
+    from lmrl_algos.common.distributed import resolve_device
+
+    resolve_device(cfg.device)  # --device cuda without a GPU fails here, not after the dataset is generated
+    if cfg.model != "tiny" and not Path(cfg.model).expanduser().is_dir():
+        raise ValueError(f"--model {cfg.model}: no such local directory; pass a model directory written by "
+                         "save_pretrained, or --model tiny (hub downloads need a network)")
     out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file; pass a directory")
     out.mkdir(parents=True, exist_ok=True)
     stages = plan(budget, envs, algos, cfg.seeds)
     t_start = time.time()
-    runs: list[dict[str, Any]] = []
     for i, stage in enumerate(stages, 1):
         _log(cfg, f"stage {i}/{len(stages)}: {stage.env} {stage.algo} seed {stage.seed}")
         data = _dataset(cfg, budget, stage.env, out)
-        train_record = _train(cfg, budget, stage, data, out)
-        eval_record = _evaluate(cfg, budget, stage, out)
-        runs.append({"env_id": lmrl_envs.spec(stage.env).id, "algo": stage.algo, "seed": stage.seed,
-                     "train": train_record, "eval": eval_record})
-        _write_results(out, budget, cfg, command, runs, time.time() - t_start)
+        _train(cfg, budget, stage, data, out)
+        _evaluate(cfg, budget, stage, out)
+        _write_results(out, budget, cfg, command, time.time() - t_start)
     from lmrl_eval.report import build_report
 
     return build_report(out)
 
 
-def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str | None, runs: list[dict[str, Any]],
-                   seconds: float) -> None:
-    """results.json: this invocation's runs plus the ones already there for other (task, method, seed)
-    keys (read again at every write, so earlier invocations' runs in the same directory are kept)."""
-    path = out / "results.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    keys = {(r["env_id"], r["algo"], r["seed"]) for r in runs}
-    kept = [r for r in previous.get("runs", []) if (r["env_id"], r["algo"], r["seed"]) not in keys]
-    stage_seconds = sum(r["train"].get("seconds", 0) + r["eval"].get("seconds", 0) for r in kept + runs)
+def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str | None, seconds: float) -> None:
+    """results.json: every finished run in `out` (`_stage_runs`: this invocation's and earlier ones'), with
+    this invocation's command, budget and machine. Built from the stage outputs at every write, so
+    benchmarks of other seeds running in the same directory cannot drop each other's runs."""
+    previous = load_results(out)  # an unreadable file is rebuilt here, with a warning
+    runs = _stage_runs(out)
     _atomic_json(out / "results.json", {
         "command": command or previous.get("command"),
         "budget": budget.name,
         "model": cfg.model,
         "machine": machine_summary(cfg.device),
-        "seconds": round(stage_seconds, 1),
+        "seconds": _stage_seconds(runs),
         "wall_seconds_this_invocation": round(seconds, 1),
-        "runs": kept + runs,
+        "runs": runs,
     })

@@ -17,14 +17,35 @@ import sys
 
 
 def _csv(value: str) -> list[str]:
-    return [v.strip() for v in value.split(",") if v.strip()]
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"takes comma-separated names, got {value!r} (leave the flag out for all)")
+    return names
+
+
+def _at_least(low: int, hint: str = ""):
+    """An argparse type: an integer >= `low` (the error says so, and `hint`)."""
+
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"takes an integer, got {value!r}") from None
+        if number < low:
+            raise argparse.ArgumentTypeError(f"must be >= {low}, got {number}{hint}")
+        return number
+
+    return parse
 
 
 def _seeds(value: str) -> list[int]:
     try:
-        return [int(v) for v in _csv(value)]
+        seeds = [int(v) for v in value.split(",") if v.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--seeds takes comma-separated integers, got {value!r}") from None
+        raise argparse.ArgumentTypeError(f"takes comma-separated integers, got {value!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"takes one or more seeds >= 0, e.g. 0,1,2; got {value!r}")
+    return seeds
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
@@ -77,10 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("evaluate", help="roll a policy out with the task's protocol and print the metrics")
     p.add_argument("--env", required=True, help="task id, e.g. maze-fo")
     p.add_argument("--policy", required=True, help="random | expert | behaviour | human | a checkpoint directory")
-    p.add_argument("--episodes", type=int, default=None, help="episodes (default: the paper's protocol count)")
-    p.add_argument("--seed", type=int, default=0, help="evaluation seed (default 0)")
-    p.add_argument("--batch-size", type=int, default=32, help="environments stepped together (default 32)")
-    p.add_argument("--workers", type=int, default=0, help="threads stepping slow envs (Stockfish, LM oracles)")
+    p.add_argument("--episodes", type=_at_least(1, " (leave --episodes out for the protocol's count)"), default=None,
+                   help="episodes (default: the paper's protocol count)")
+    p.add_argument("--seed", type=_at_least(0), default=0, help="evaluation seed (default 0)")
+    p.add_argument("--batch-size", type=_at_least(1), default=32, help="environments stepped together (default 32)")
+    p.add_argument("--workers", type=_at_least(0), default=0, help="threads stepping slow envs (Stockfish, LM oracles)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device for checkpoints")
     p.add_argument("--greedy", action="store_true",
                    help="checkpoints: greedy decoding (default: sample at temperature 1, as the reference)")
@@ -99,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
     p.add_argument("--model", default="tiny",
                    help="tiny (offline GPT-2-style model built per task, the default) or a local HF causal LM directory")
-    p.add_argument("--workers", type=int, default=1, help="processes generating datasets (default 1)")
-    p.add_argument("--threads", type=int, default=None,
+    p.add_argument("--workers", type=_at_least(1), default=1, help="processes generating datasets (default 1)")
+    p.add_argument("--threads", type=_at_least(1), default=None,
                    help="torch CPU threads (default: one per core; use 1 on a machine shared with other jobs)")
     p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
     p.set_defaults(fn=_cmd_benchmark)

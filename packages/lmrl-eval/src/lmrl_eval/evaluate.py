@@ -70,8 +70,15 @@ def protocol_specs(env_id: str, episodes: int | None = None, seed: int = 0) -> l
         episodes: total episodes (None: the paper's count). For the maze this is rounded up to a
             multiple of 25 so every start cell is used equally; for endgames it is capped at the size
             of the fixed position set.
-        seed: evaluation seed (different seeds give different episode seeds, same protocol).
+        seed: evaluation seed, >= 0 (different seeds give different episode seeds, same protocol).
+
+    Raises:
+        ValueError: `episodes` < 1 or `seed` < 0.
     """
+    if episodes is not None and episodes < 1:
+        raise ValueError(f"episodes must be >= 1, got {episodes} (None: the protocol's count)")
+    if seed < 0:
+        raise ValueError(f"the evaluation seed must be >= 0, got {seed} (seeds below 0 reach the datasets' episodes)")
     name = task_name(lmrl_envs.spec(env_id).id)
     base = EVAL_SEED_OFFSET + seed * 100_000
     if name in ("maze-fo", "maze-po"):
@@ -229,6 +236,8 @@ def evaluate(env_id: str, policy: Any | Callable, episodes: int | None = None, *
     Returns:
         An `EvalResult` (and the episodes, if asked).
     """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     specs = protocol_specs(env_id, episodes, seed)
     rank, world = _process_group() if shard else (0, 1)
     mine = specs[rank::world]

@@ -23,22 +23,37 @@ __all__ = ["HumanPolicy", "RandomPolicy", "load_eval_policy"]
 class RandomPolicy:
     """Uniform over the env's valid actions; where a task has none, a fallback policy acts.
 
+    Each episode draws from its own generator, seeded from the policy's seed and the episode's seed
+    (`begin_episode`, which `lmrl_envs.rollout` calls), so an episode's actions do not depend on the
+    batch size or on the episodes played before it.
+
     Example:
         >>> from lmrl_envs import make, rollout
-        >>> eps = rollout(make("maze-fo"), RandomPolicy(seed=0), 3)
-        >>> len(eps)
-        3
+        >>> one = rollout(make("maze-fo"), RandomPolicy(seed=0), 3)
+        >>> three = rollout([make("maze-fo") for _ in range(3)], RandomPolicy(seed=0), 3)
+        >>> [e.texts for e in one] == [e.texts for e in three]
+        True
     """
 
     wants_valid_actions = True
 
     def __init__(self, seed: int = 0, fallback: Any | None = None):
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.fallback = fallback
+        self.rngs: dict[int, random.Random] = {}
+        """The generator of each slot's running episode."""
+
+    def begin_episode(self, slot: int, seed: int, env: Any = None) -> None:
+        """Seed the slot's generator for the episode with this seed (and start it in the fallback)."""
+        self.rngs[slot] = random.Random(f"lmrl-eval/random/{self.seed}/{seed}")
+        if self.fallback is not None and hasattr(self.fallback, "begin_episode"):
+            self.fallback.begin_episode(slot, seed, env)
 
     def act(self, histories: Sequence[TextHistory], slots: Sequence[int], valid_actions=None) -> list[str]:
         valid_actions = valid_actions or [None] * len(histories)
-        out: list[str | None] = [va[self.rng.randrange(len(va))] if va else None for va in valid_actions]
+        rngs = [self.rngs.setdefault(slot, random.Random(f"lmrl-eval/random/{self.seed}/slot{slot}")) for slot in slots]
+        out: list[str | None] = [va[rng.randrange(len(va))] if va else None
+                                 for va, rng in zip(valid_actions, rngs, strict=True)]
         missing = [i for i, a in enumerate(out) if a is None]
         if missing:
             if self.fallback is None:
@@ -50,6 +65,7 @@ class RandomPolicy:
         return out  # type: ignore[return-value]
 
     def end_episode(self, slot: int) -> None:
+        self.rngs.pop(slot, None)
         if self.fallback is not None:
             self.fallback.end_episode(slot)
 
@@ -81,6 +97,11 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
     score); `kwargs` (e.g. ``greedy=True``, ``rerank=False``) override it. Sampling follows the
     reference, whose evaluation scripts of every task sample (``policy_do_sample=True``, the
     temperature left at 1); see packages/lmrl-eval/README.md, "Evaluation protocol".
+
+    Raises:
+        FileNotFoundError: `name` is neither a policy name nor a directory.
+        ValueError: the checkpoint is damaged, holds nan or inf weights (`lmrl_algos.checkpoint.verify`), or is
+            for another env; ``device="cuda"`` without a GPU.
     """
     if name == "human":
         return HumanPolicy()
@@ -101,11 +122,12 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         from lmrl_algos.policy import load_policy
     except ImportError:
         raise ImportError("evaluating a checkpoint needs lmrl-algos: pip install 'lmrl-eval[full]'") from None
-    if device == "auto":
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+    from lmrl_algos.checkpoint import verify
+    from lmrl_algos.common.distributed import resolve_device
     from lmrl_algos.presets import DECODING, preset_task
+
+    device = str(resolve_device(device))  # auto -> cuda if available; cuda without a GPU: a clear error
+    verify(path)  # a damaged checkpoint, or weights that are not finite, is refused (never scored)
 
     # the benchmark's decoding: sampled at temperature 1, and the task's (Maze: re-rank the 4 moves)
     kwargs = {"greedy": False, "temperature": 1.0, **DECODING.get(preset_task(env_id), {}), **kwargs}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from lmrl_eval.evaluate import describe_decoding
 from lmrl_eval.normalize import PAPER_TABLE2, task_name
 
 __all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "learning_curves", "plot",
-           "plot_learning_curves"]
+           "plot_learning_curves", "read_metrics"]
 
 ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 CURVE_LOSSES = ("losses/bc", "losses/q", "losses/v", "losses/policy", "losses/value")
@@ -92,11 +93,13 @@ def _fmt(x: float | None, pm: float | None = None, digits: int = 1) -> str:
 
 def build_report(out_dir: str | Path) -> str:
     """Write `report.md` (and plots when matplotlib is installed) from `out_dir/results.json`."""
+    from lmrl_eval.benchmark import load_results
+
     out_dir = Path(out_dir)
     path = out_dir / "results.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `lmrl-eval benchmark --out {out_dir}` first")
-    results = json.loads(path.read_text())
+    results = load_results(out_dir)  # an unreadable file is rebuilt from the stage outputs (with a warning)
     agg = aggregate(results.get("runs", []))
     tasks = sorted({t for t, _ in agg}, key=lambda t: list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99)
     algos = [a for a in ALGO_ORDER if any((t, a) in agg for t in tasks)]
@@ -185,15 +188,10 @@ def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict
             mpath = out_dir / r["train"]["metrics"]
             if not mpath.exists():
                 continue
-            steps, losses = [], []
-            for line in mpath.read_text().splitlines():
-                rec = json.loads(line)
-                loss = rec.get("losses/total", rec.get("losses/loss"))
-                if loss is not None and "step" in rec:
-                    steps.append(rec["step"])
-                    losses.append(loss)
-            if steps:
-                ax.plot(steps, losses, label=f"{task_name(r['env_id'])} {r['algo']} s{r['seed']}", lw=1)
+            series = read_metrics(mpath, ("losses/total", "losses/loss"))
+            loss = series.get("losses/total") or series.get("losses/loss")
+            if loss:
+                ax.plot(*zip(*loss, strict=True), label=f"{task_name(r['env_id'])} {r['algo']} s{r['seed']}", lw=1)
         ax.set_xlabel("step")
         ax.set_ylabel("training loss")
         ax.set_yscale("symlog")
@@ -207,12 +205,32 @@ def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict
     return written
 
 
+def read_metrics(path: Path, keys: Sequence[str]) -> dict[str, list[tuple[int, float]]]:
+    """``{key: [(step, value), ...]}`` of a run's ``metrics.jsonl``, steps ascending, for the `keys` it logs.
+
+    A step logged twice (a run resumed by an older lmrl-algos re-logged the steps after its
+    checkpoint; lmrl-algos now drops them on resume) keeps the value of its last row holding that
+    metric; a line cut by a kill is skipped.
+    """
+    last: dict[str, dict[int, float]] = defaultdict(dict)
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(rec, dict) or "step" not in rec:
+            continue
+        for key in keys:
+            if key in rec:
+                last[key][int(rec["step"])] = float(rec[key])
+    return {k: sorted(v.items()) for k, v in last.items()}
+
+
 def learning_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[str, dict[int, dict[str, list]]]]:
     """``{task: {algo: {seed: {metric: [(step, value), ...]}}}}`` of ``eval/return`` and `CURVE_LOSSES`.
 
-    Read from each run's ``train.metrics`` file (relative to `out_dir`); runs without one, or whose
-    file is missing, are left out. A step logged twice (a resumed run re-logs the steps after its
-    checkpoint) keeps the value of its last row holding that metric. Tasks and methods are in
+    Read from each run's ``train.metrics`` file (relative to `out_dir`) with `read_metrics`; runs without
+    one, or whose file is missing, are left out. Tasks and methods are in
     report order (`ALGO_ORDER`, then other methods by name), seeds ascending, steps ascending.
     """
     found: dict[str, dict[str, dict[int, dict[str, list]]]] = defaultdict(lambda: defaultdict(dict))
@@ -220,16 +238,7 @@ def learning_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[st
         rel = r.get("train", {}).get("metrics")
         if not rel or not (out_dir / rel).exists():
             continue
-        last: dict[str, dict[int, float]] = defaultdict(dict)
-        for line in (out_dir / rel).read_text().splitlines():
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError:  # a line cut by a kill
-                continue
-            for key in ("eval/return", *CURVE_LOSSES):
-                if key in rec and "step" in rec:
-                    last[key][int(rec["step"])] = float(rec[key])
-        found[task_name(r["env_id"])][r["algo"]][r["seed"]] = {k: sorted(v.items()) for k, v in last.items()}
+        found[task_name(r["env_id"])][r["algo"]][r["seed"]] = read_metrics(out_dir / rel, ("eval/return", *CURVE_LOSSES))
     order = lambda a: (ALGO_ORDER.index(a), "") if a in ALGO_ORDER else (len(ALGO_ORDER), a)  # noqa: E731
     tasks = sorted(found, key=lambda t: (list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99, t))
     return {t: {a: dict(sorted(found[t][a].items())) for a in sorted(found[t], key=order)} for t in tasks}

@@ -12,15 +12,23 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import math
 import textwrap
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
+__all__ = ["RESUMABLE", "ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
 
 
 class ConfigError(ValueError):
     """A flag or config value out of range; the message names the flag."""
+
+
+RESUMABLE = ("resume", "steps", "time_budget", "device", "cpu_threads", "save_every", "save_minutes", "log_every",
+             "eval_every")
+"""The fields a ``--resume`` may change: how long and where the run goes on, how often it saves, logs and
+evaluates. None of them changes what the run computes (another device only rounds differently); every
+other field must be the one the run was started with, and the trainers refuse a mismatch by name."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +56,9 @@ class TrainConfig:
     preset: str | None = None
     """Name of a hyper-parameter preset (see `lmrl-algos presets`); explicit flags override it."""
     resume: bool = False
-    """Continue the run in --out from its checkpoint (same final weights as an uninterrupted run)."""
+    """Continue the run in --out from its checkpoint (same final weights as an uninterrupted run). The algorithm
+    and the settings must be those the run was started with, except --steps (extend it), --time-budget, --device,
+    --cpu-threads, --save-every, --save-minutes, --log-every and --eval-every."""
     lr: float = 1e-4
     """Learning rate (AdamW, betas 0.9/0.95, eps 1e-8)."""
     batch_size: int = 32
@@ -65,6 +75,9 @@ class TrainConfig:
     """Discount per action token."""
     save_every: int = 500
     """Write a checkpoint every N steps (and always at the end)."""
+    save_minutes: float = 5.0
+    """Also write a checkpoint when this many minutes passed since the last one, so a kill loses at most that much
+    work whatever --save-every is (0: off)."""
     log_every: int = 10
     """Log metrics every N steps."""
     eval_every: int | None = None
@@ -81,13 +94,18 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise `ConfigError` naming the first out-of-range flag."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"--{f.name.replace('_', '-')} must be a finite number, got {value}")
         checks = [
             (bool(self.env), "--env is required (e.g. --env maze-fo-v0)"),
             (bool(self.out), "--out is required (a directory for checkpoints and metrics)"),
             (self.steps >= 1, f"--steps must be >= 1, got {self.steps}"),
+            (self.seed >= 0, f"--seed must be >= 0, got {self.seed}"),
             (self.time_budget is None or self.time_budget > 0, "--time-budget must be > 0 seconds"),
             (self.device in ("auto", "cpu", "cuda"), f"--device must be auto, cpu or cuda, got {self.device!r}"),
-            (self.lr > 0, f"--lr must be > 0, got {self.lr}"),
+            (0 < self.lr <= 1, f"--lr must be in (0, 1], got {self.lr}"),
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
             (self.max_length >= 8, f"--max-length must be >= 8, got {self.max_length}"),
             (self.warmup_steps >= 0, "--warmup-steps must be >= 0"),
@@ -95,6 +113,7 @@ class TrainConfig:
             (self.grad_clip >= 0, "--grad-clip must be >= 0"),
             (0 < self.gamma <= 1, f"--gamma must be in (0, 1], got {self.gamma}"),
             (self.save_every >= 1, "--save-every must be >= 1"),
+            (self.save_minutes >= 0, f"--save-minutes must be >= 0 (0: off), got {self.save_minutes}"),
             (self.log_every >= 1, "--log-every must be >= 1"),
             (self.eval_every is None or self.eval_every >= 0, "--eval-every must be >= 0 (0: off)"),
             (self.eval_episodes >= 1, f"--eval-episodes must be >= 1, got {self.eval_episodes}"),

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Dist", "init_distributed", "resolve_device"]
+from lmrl_algos.common.config import ConfigError
+
+__all__ = ["Dist", "agree", "init_distributed", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -30,12 +32,12 @@ class Dist:
 
 
 def resolve_device(name: str, dist: Dist | None = None) -> torch.device:
-    """``auto`` -> cuda if available, else cpu; ``cuda`` without a GPU is an error."""
+    """``auto`` -> cuda if available, else cpu; ``cuda`` without a GPU is a `ConfigError`."""
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda":
         if not torch.cuda.is_available():
-            raise ValueError("--device cuda but no CUDA GPU is visible; pass --device cpu")
+            raise ConfigError("--device cuda but no CUDA GPU is visible; pass --device cpu (or auto)")
         local = int(os.environ.get("LOCAL_RANK", dist.rank if dist else 0))
         torch.cuda.set_device(local)
         return torch.device("cuda", local)
@@ -53,3 +55,18 @@ def init_distributed(device_name: str) -> Dist:
         use_cuda = device_name == "cuda" or (device_name == "auto" and torch.cuda.is_available())
         td.init_process_group("nccl" if use_cuda else "gloo")
     return Dist(td.get_rank(), td.get_world_size())
+
+
+def agree(dist: Dist, device: torch.device, *flags: bool) -> list[bool]:
+    """Each flag, true on every rank if it is true on any (an all-reduce; unchanged in a single process).
+
+    Decisions taken from the clock (``--time-budget``, ``--save-minutes``) differ between ranks by a few
+    milliseconds; every rank must take the same branch (a save has a barrier, a round a gather).
+    """
+    if not dist.enabled:
+        return list(flags)
+    import torch.distributed as td
+
+    t = torch.tensor([float(f) for f in flags], device=device)
+    td.all_reduce(t, op=td.ReduceOp.MAX)
+    return [bool(x) for x in t.tolist()]

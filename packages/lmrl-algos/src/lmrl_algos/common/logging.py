@@ -1,5 +1,8 @@
 """One metrics sink: JSONL in the out dir, TensorBoard when installed, a tqdm bar, a summary line.
 
+A run that continues from step N (``initial=N``: a resumed run, or 0 for a fresh one) first drops the
+rows an earlier process logged after step N (and a last line cut by a kill), so each step is logged once.
+
 Example:
     >>> import tempfile, json, pathlib
     >>> d = tempfile.mkdtemp()
@@ -12,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -19,7 +23,10 @@ __all__ = ["MetricsLogger"]
 
 
 class MetricsLogger:
-    """Writes ``{"step": n, "time": s, **metrics}`` lines to ``out/metrics.jsonl`` (rank 0 only)."""
+    """Writes ``{"step": n, "time": s, **metrics}`` lines to ``out/metrics.jsonl`` (rank 0 only).
+
+    ``initial``: the step the run continues from; rows of later steps already in the file are dropped.
+    """
 
     def __init__(self, out: str | Path, *, total: int, initial: int = 0, enabled: bool = True,
                  progress: bool = True, desc: str = "train"):
@@ -30,11 +37,12 @@ class MetricsLogger:
             return
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
+        _drop_rows_after(out / "metrics.jsonl", initial)
         self.file = open(out / "metrics.jsonl", "a", encoding="utf-8")  # noqa: SIM115 (closed by close())
         try:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.tb = SummaryWriter(str(out / "tb"))
+            self.tb = SummaryWriter(str(out / "tb"), purge_step=initial + 1)
         except Exception:  # tensorboard not installed
             self.tb = None
         if progress:
@@ -81,3 +89,20 @@ class MetricsLogger:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _drop_rows_after(path: Path, step: int) -> None:
+    """Rewrite `path` (atomically) without the rows of steps after `step` and without unreadable lines."""
+    if not path.exists():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:  # a line cut by a kill
+            continue
+        if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
+            kept.append(line + "\n")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(kept), encoding="utf-8")
+    os.replace(tmp, path)

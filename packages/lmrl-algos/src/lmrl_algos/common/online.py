@@ -11,9 +11,11 @@ computation on every rank, from the same weights on the same data, so the ranks 
 without gradient communication (tested); rank 0 writes checkpoints and logs. With one process the
 run is unchanged.
 
-With ``--eval-every N``, `collect` first evaluates the current model when the rounds done so far are
-a positive multiple of N (`common.evaluation`: the model after round r is logged at step r), and
-`finish` evaluates the final model unless its round was just evaluated. The policy keeps
+A training loop is ``while not run.done: episodes = run.collect(); ...update...; run.end_round(metrics)``.
+`end_round` logs the round at step r (rounds done), then, with ``--eval-every N``, evaluates the model
+when r is a positive multiple of N or the last round (`common.evaluation`), then saves when due
+(every ``--save-every`` rounds, ``--save-minutes`` after the last save, at the end): every row up to a
+checkpoint's round is in metrics.jsonl before the checkpoint is written. The policy keeps
 its KV cache across turns and records the token ids it generated per action
 (``info["behaviour"]["action_tokens"]``); the trainers build their MDP with
 ``use_action_tokens=True``, so they train on exactly the sampled tokens.
@@ -29,10 +31,18 @@ import torch
 import lmrl_envs
 from lmrl_algos import checkpoint
 from lmrl_algos.common.config import ConfigError
-from lmrl_algos.common.distributed import init_distributed, resolve_device
+from lmrl_algos.common.distributed import agree, init_distributed, resolve_device
 from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
-from lmrl_algos.common.trainer import canonical_env_id, load_episodes, make_optimizer, seed_everything, setup_model
+from lmrl_algos.common.trainer import (
+    canonical_env_id,
+    check_finite,
+    check_out,
+    load_episodes,
+    make_optimizer,
+    seed_everything,
+    setup_model,
+)
 from lmrl_algos.policy import LMPolicy
 
 __all__ = ["OnlineRun"]
@@ -45,10 +55,7 @@ class OnlineRun:
         cfg.validate()
         self.name, self.cfg, self.head_kwargs = name, cfg, head_kwargs
         self.out = Path(cfg.out)
-        if (self.out / "checkpoint").exists() and not cfg.resume:
-            raise ConfigError(f"--out {self.out} already holds a checkpoint; pass --resume or use a new --out")
-        if cfg.resume and not (self.out / "checkpoint").exists():
-            raise ConfigError(f"--resume: no checkpoint in {self.out}")
+        check_out(cfg, name)
         if not cfg.init and not cfg.data and not cfg.resume:
             raise ConfigError(f"{name}: pass --init (a BC checkpoint) or --data (to build --model tiny's tokenizer)")
         self.dist = init_distributed(cfg.device)
@@ -65,19 +72,25 @@ class OnlineRun:
         self.opt, self.sched = make_optimizer(self.model, cfg)
         self.round, self.elapsed, self.resumed = 0, 0.0, {}
         if cfg.resume:
-            self.resumed = checkpoint.load_into(self.out, optimizer=self.opt, restore_rng=True, device=self.device)
+            try:
+                self.resumed = checkpoint.load_into(self.out, optimizer=self.opt, restore_rng=True, device=self.device)
+            except checkpoint.CheckpointError as e:
+                raise ConfigError(f"--resume: {e}") from None
             self.sched.load_state_dict(self.resumed["scheduler"])
             self.round, self.elapsed = self.resumed["round"], self.resumed["elapsed"]
+        self.saved = self.round if cfg.resume else None
+        """The round of the checkpoint on disk (None: none yet)."""
         self.t0 = time.time() - self.elapsed
+        self.t_saved = time.time()
+        self.done = self.round >= cfg.steps or agree(self.dist, self.device, self.out_of_time())[0]
+        """Whether the run has played its last round (--steps or --time-budget)."""
         self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, enabled=self.dist.is_main, desc=name)
         self.evaluator = TrainingEvaluator(cfg, name, self.env_id, self.tok, self.device, self.log,
                                            main=self.dist.is_main)
 
     def collect(self) -> list[lmrl_envs.Episode]:
-        """Play this round's episodes with the current model, sampling (after `--eval-every`'s evaluation when due)."""
+        """Play this round's episodes with the current model, sampling."""
         cfg = self.cfg
-        if self.evaluator.due(self.round):
-            self.evaluator.evaluate(self.round, self.model)
         rank, world = self.dist.rank, self.dist.world
         policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
                           max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round + 7919 * rank,
@@ -96,7 +109,9 @@ class OnlineRun:
         return eps
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
-        """Backward, clip the gradient norm (``--grad-clip``), optimiser and scheduler step."""
+        """Backward, clip the gradient norm (``--grad-clip``), optimiser and scheduler step; a nan or inf loss
+        stops the run (`TrainingError`) before it touches the weights."""
+        check_finite([loss.detach()], self.round + 1, self.out, self.saved, self.log)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if self.cfg.grad_clip:
@@ -104,8 +119,26 @@ class OnlineRun:
         self.opt.step()
         self.sched.step()
 
+    def end_round(self, metrics: dict, extra: dict[str, torch.Tensor] | None = None) -> None:
+        """Close a round: log `metrics` at its step, evaluate and save when due (module docstring), set `done`.
+
+        `extra`: the algorithm's tensors saved beside the model (PPO: its reference policy).
+        """
+        cfg = self.cfg
+        self.round += 1
+        self.log.log(self.round, metrics)
+        self.log.advance()
+        out_of_time, save_by_time = agree(self.dist, self.device, self.out_of_time(),
+                                          cfg.save_minutes > 0 and time.time() - self.t_saved >= 60 * cfg.save_minutes)
+        self.done = self.round >= cfg.steps or out_of_time
+        if self.evaluator.due(self.round) or (self.done and self.evaluator.final_due(self.round)):
+            self.evaluator.evaluate(self.round, self.model)
+        if self.round % cfg.save_every == 0 or self.done or save_by_time:
+            self.save(extra)
+
     def save(self, extra: dict[str, torch.Tensor] | None = None) -> None:
         self.elapsed = time.time() - self.t0
+        self.saved, self.t_saved = self.round, time.time()
         if not self.dist.is_main:  # every rank holds the same weights (see the module docstring)
             return
         checkpoint.save(self.out, model=self.model, tokenizer=self.tok, optimizer=self.opt, extra=extra, state={
@@ -117,8 +150,6 @@ class OnlineRun:
         return self.cfg.time_budget is not None and time.time() - self.t0 >= self.cfg.time_budget
 
     def finish(self, summary: str) -> Path:
-        if self.evaluator.final_due(self.round):
-            self.evaluator.evaluate(self.round, self.model)
         self.log.summary(f"{self.name}: {self.round} rounds in {time.time() - self.t0:.1f}s on {self.device}; "
                          f"{summary}; checkpoint {self.out / 'checkpoint'}")
         self.log.close()

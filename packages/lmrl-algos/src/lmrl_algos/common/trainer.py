@@ -9,7 +9,9 @@ tokenisation, data order, DDP, bf16, checkpoints, resume, logging, evaluation du
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
+import os
 import random
 import time
 from pathlib import Path
@@ -18,15 +20,20 @@ from typing import Any
 import torch
 
 from lmrl_algos import checkpoint
-from lmrl_algos.common.config import ConfigError, TrainConfig
-from lmrl_algos.common.distributed import init_distributed, resolve_device
+from lmrl_algos.common.config import RESUMABLE, ConfigError, TrainConfig
+from lmrl_algos.common.distributed import agree, init_distributed, resolve_device
 from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.mdp import Segment, build_mdp, collate
 from lmrl_algos.models import LMWithHeads, load_model
 from lmrl_envs import DatasetError, Episode, read_episodes
 
-__all__ = ["OfflineAlgorithm", "batch_indices", "canonical_env_id", "load_episodes", "run_offline", "setup_model"]
+__all__ = ["OfflineAlgorithm", "TrainingError", "batch_indices", "canonical_env_id", "check_finite", "check_out",
+           "load_episodes", "run_offline", "setup_model"]
+
+
+class TrainingError(RuntimeError):
+    """Training cannot go on (the loss became nan or inf); the message names the step and the kept checkpoint."""
 
 
 def canonical_env_id(env: str) -> str:
@@ -59,9 +66,54 @@ def load_episodes(cfg: TrainConfig) -> list[Episode]:
     return episodes
 
 
+def _same_setting(name: str, started: Any, now: Any) -> bool:
+    """Whether a config value equals the one a run was started with (env ids canonical, paths absolute)."""
+    if name == "env":
+        return canonical_env_id(started) == canonical_env_id(now)
+    if name in ("data", "init", "model") and started and now:
+        return os.path.abspath(started) == os.path.abspath(now)
+    return started == now
+
+
+def check_out(cfg: TrainConfig, algo: str) -> None:
+    """Check --out against --resume before any work.
+
+    A fresh run needs an --out without a checkpoint. A resumed run needs one written by the same algorithm
+    with the same settings, except the `RESUMABLE` fields (--steps, --time-budget, --device, ...); a
+    mismatch is refused by flag name.
+    """
+    out = Path(cfg.out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} is a file; pass a directory")
+    checkpoint.recover(out)
+    found = (out / "checkpoint").exists()
+    if found and not cfg.resume:
+        raise ConfigError(f"--out {out} already holds a checkpoint; pass --resume to continue it or use a new --out")
+    if not cfg.resume:
+        return
+    if not found:
+        raise ConfigError(f"--resume: no checkpoint in {out}; leave out --resume to start the run")
+    try:
+        state = checkpoint.read_state(out)
+    except checkpoint.CheckpointError as e:
+        raise ConfigError(f"--resume: {e}") from None
+    if state["algo"] != algo:
+        raise ConfigError(f"--resume: {out} holds a {state['algo']} run, not {algo}; resume it with "
+                          f"`lmrl-algos train {state['algo']} ... --resume`, or train {algo} in a new --out "
+                          f"(--init {out} starts from its model)")
+    started = state["config"]
+    changed = [f"--{f.name.replace('_', '-')} {getattr(cfg, f.name)!r} (started with {started.get(f.name, f.default)!r})"
+               for f in dataclasses.fields(cfg) if f.name not in (*RESUMABLE, "out")  # the run directory may move
+               and not _same_setting(f.name, started.get(f.name, f.default), getattr(cfg, f.name))]
+    if changed:
+        allowed = ", ".join("--" + name.replace("_", "-") for name in RESUMABLE if name != "resume")
+        raise ConfigError(f"--resume: {out} was started with other settings: {'; '.join(changed)}. Pass the values "
+                          f"it was started with (only {allowed} may change on --resume), or use a new --out")
+
+
 def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] | None, device) -> tuple:
     """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint or --model (and apply
-    --cpu-threads)."""
+    --cpu-threads). A checkpoint is verified first (`checkpoint.verify`: whole, finite weights)."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     if cfg.cpu_threads:
@@ -73,25 +125,44 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
         return LMWithHeads(lm, **head_kwargs).to(device), tok
     flag = "--resume" if cfg.resume else "--init"
     try:
-        state = checkpoint.read_state(source)
-    except checkpoint.CheckpointError as e:
+        ckpt = checkpoint.verify(source)
+        state = checkpoint.read_state(ckpt)
+        if state["env_id"] != env:
+            raise ConfigError(f"{flag} {source}: checkpoint is for {state['env_id']}, but --env is {env}")
+        tok = AutoTokenizer.from_pretrained(ckpt / "model")
+        lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
+    except (checkpoint.CheckpointError, OSError) as e:
         raise ConfigError(f"{flag}: {e}") from None
-    if state["env_id"] != env:
-        raise ConfigError(f"{flag} {source}: checkpoint is for {state['env_id']}, but --env is {env}")
-    ckpt = checkpoint.find_checkpoint(source)
-    tok = AutoTokenizer.from_pretrained(ckpt / "model")
-    lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
     model = LMWithHeads(lm, **head_kwargs).to(device)
-    if (ckpt / "heads.safetensors").exists():
+    if (ckpt / "heads.safetensors").exists():  # --init: the heads this algorithm shares with it; --resume: all
         from safetensors.torch import load_file
 
         heads = load_file(ckpt / "heads.safetensors", device=str(device))
         own = model.head_state_dict()
-        same = {k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}
-        if cfg.resume and len(same) != len(own):
-            raise ConfigError(f"--resume: {ckpt} has a different head layout; use a new --out")
-        model.load_state_dict(same, strict=False)
+        model.load_state_dict({k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}, strict=False)
     return model, tok
+
+
+def check_finite(losses: list[torch.Tensor], step: int, out: Path, saved: int | None, log: MetricsLogger) -> None:
+    """Raise `TrainingError` if one of `losses` (those of the steps up to `step`) is nan or inf.
+
+    Called before the loop logs, evaluates or saves, so a diverged model is never written; `saved`
+    is the step of the checkpoint on disk (None: none yet). `log` is closed first (its progress bar
+    ends its line before the error is printed).
+    """
+    if not losses:
+        return
+    finite = torch.isfinite(torch.stack([x.float() for x in losses]))
+    if bool(finite.all()):
+        return
+    log.close()
+    first = int((~finite).nonzero()[0])
+    bad = step - len(losses) + 1 + first
+    kept = (f"the last good checkpoint (step {saved}) is kept in {out / 'checkpoint'}" if saved is not None
+            else "no checkpoint was written")
+    raise TrainingError(f"the loss became {float(losses[first])} at step {bad}; training stopped and {kept}. "
+                        "Train again in a new --out with a lower --lr (or --grad-clip), or check the data and the "
+                        "checkpoint it started from")
 
 
 def batch_indices(n: int, seed: int, position: int, size: int) -> list[int]:
@@ -174,10 +245,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
     """Train `algo` on --data; returns the checkpoint directory."""
     cfg.validate()
     out = Path(cfg.out)
-    if (out / "checkpoint").exists() and not cfg.resume:
-        raise ConfigError(f"--out {out} already holds a checkpoint; pass --resume to continue it or use a new --out")
-    if cfg.resume and not (out / "checkpoint").exists():
-        raise ConfigError(f"--resume: no checkpoint in {out}")
+    check_out(cfg, algo.name)
     dist = init_distributed(cfg.device)
     device = resolve_device(cfg.device, dist)
     seed_everything(cfg.seed)
@@ -192,10 +260,14 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
     opt, sched = make_optimizer(model, cfg)
     step, position, elapsed = 0, 0, 0.0
     if cfg.resume:
-        state = checkpoint.load_into(out, optimizer=opt, restore_rng=True, device=device)
+        try:
+            state = checkpoint.load_into(out, optimizer=opt, restore_rng=True, device=device)
+        except checkpoint.CheckpointError as e:
+            raise ConfigError(f"--resume: {e}") from None
         sched.load_state_dict(state["scheduler"])
         step, position, elapsed = state["step"], state["position"], state["elapsed"]
         algo.load_extra_state(state.get("extra", {}))
+    saved = step if cfg.resume else None
     train_model = model
     if dist.enabled:
         train_model = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
@@ -213,7 +285,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
     log = MetricsLogger(out, total=cfg.steps, initial=step, enabled=dist.is_main, desc=algo.name)
     evaluator = TrainingEvaluator(cfg, algo.name, env, tok, device, log, main=dist.is_main, max_length=max_length)
     tokens, total_tokens, t_log, losses = 0, 0, time.time(), []
-    t_session = time.time()
+    t_session = t_saved = time.time()
     t0 = time.time() - elapsed
     model.train()
     while step < cfg.steps:
@@ -239,24 +311,28 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
         losses.append(loss.detach())  # metrics stay tensors until a log step (one sync per log, not per step)
         elapsed = time.time() - t0
         log.advance()
-        if step % cfg.log_every == 0 or step == cfg.steps:
+        out_of_time, save_by_time = agree(dist, device, cfg.time_budget is not None and elapsed >= cfg.time_budget,
+                                          cfg.save_minutes > 0 and time.time() - t_saved >= 60 * cfg.save_minutes)
+        last = step == cfg.steps or out_of_time
+        log_due = step % cfg.log_every == 0 or step == cfg.steps
+        eval_due = evaluator.due(step) or (last and evaluator.final_due(step))
+        save_due = step % cfg.save_every == 0 or last or save_by_time
+        if log_due or eval_due or save_due:
+            check_finite(losses, step, out, saved, log)
+            del losses[:-cfg.log_every]  # checked; the last --log-every are kept for the summary
+        if log_due:
             now = time.time()
             metrics.update({"losses/total": loss.detach(), "charts/lr": sched.get_last_lr()[0],
                             "charts/tokens_per_s": tokens / max(now - t_log, 1e-9), "charts/epoch": position / len(segments)})
             log.log(step, metrics)
-            del losses[:-cfg.log_every]
             tokens, t_log = 0, now
-        if evaluator.due(step):
+        if eval_due:  # before the save: the rows up to a checkpoint's step are all in metrics.jsonl when it is written
             evaluator.evaluate(step, algo.decoding_model(model))
-        out_of_time = cfg.time_budget is not None and elapsed >= cfg.time_budget
-        if step % cfg.save_every == 0 or step == cfg.steps or out_of_time:
+        if save_due:
             save()
+            saved, t_saved = step, time.time()
         if out_of_time:
             break
-    if step % cfg.save_every != 0 and step != cfg.steps:
-        save()
-    if evaluator.final_due(step):
-        evaluator.evaluate(step, algo.decoding_model(model))
     recent = [float(x) for x in losses[-cfg.log_every:]] or [math.nan]
     log.summary(f"{algo.name}: {step} steps in {elapsed:.1f}s on {device} ({len(episodes)} episodes, "
                 f"{len(segments)} segments), {total_tokens / max(time.time() - t_session, 1e-9):.0f} tokens/s, "
