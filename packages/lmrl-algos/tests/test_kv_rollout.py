@@ -129,8 +129,8 @@ def test_generated_tokens_are_the_training_tokens():
     picked: list[list[int]] = []
 
     class Spy(LMPolicy):
-        def _pick(self, scores):
-            tok_ = super()._pick(scores)
+        def _pick(self, scores, slots):
+            tok_ = super()._pick(scores, slots)
             picked.append(tok_.tolist())
             return tok_
 
@@ -207,9 +207,23 @@ def test_support_p_keeps_value_guidance_inside_pi_beta_nucleus():
     out = {"logits": logits, "q": [q]}
     free = LMPolicy(model, tok, greedy=True, value_term="q", beta=10.0)
     kept = LMPolicy(model, tok, greedy=True, value_term="q", beta=10.0, support_p=0.9)
-    assert free._pick(free._scores(out)).tolist() == [9, 9]      # beta * 3 beats pi_beta's 20 nats
-    assert kept._pick(kept._scores(out)).tolist() == [5, 5]
+    assert free._pick(free._scores(out), [0, 1]).tolist() == [9, 9]      # beta * 3 beats pi_beta's 20 nats
+    assert kept._pick(kept._scores(out), [0, 1]).tolist() == [5, 5]
     q[:, 0, 6] = 0.0                                    # inside the nucleus the value term still decides
-    assert kept._pick(kept._scores(out)).tolist() == [6, 6]
+    assert kept._pick(kept._scores(out), [0, 1]).tolist() == [6, 6]
     with pytest.raises(ValueError, match="support_p"):
         LMPolicy(model, tok, support_p=0.0)
+
+
+@pytest.mark.parametrize("env_id", ["toy-count", "maze-fo"])
+def test_sampled_episodes_do_not_depend_on_the_batch_size(env_id):
+    model, tok = _setup(env_id)
+    kw = {"greedy": False, "max_new_tokens": 6, "max_length": 256, "seed": 3}
+    if env_id == "maze-fo":
+        kw |= {"rerank": True, "candidates": ["move up\n", "move down\n", "move left\n", "move right\n"]}
+    runs = [[e.texts for e in lmrl_envs.rollout(_envs(env_id, n, 6), LMPolicy(model, tok, **kw), 7, seed=11)]
+            for n in (1, 3, 7)]
+    assert runs[0] == runs[1] == runs[2]
+    other = [e.texts for e in lmrl_envs.rollout(_envs(env_id, 3, 6), LMPolicy(model, tok, **(kw | {"seed": 4})), 7,
+                                                seed=11)]
+    assert other != runs[0]  # the policy's seed still matters

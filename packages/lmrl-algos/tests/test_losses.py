@@ -86,8 +86,9 @@ def test_bc_non_action_weight_adds_the_mean_observation_loss():
     model = LMWithHeads(build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2))
     batch = collate(build_episode(ep, tok, gamma=1.0, max_length=64), tok.pad_token_id)
     mask, real = batch["mask"], batch["attention_mask"][:, 1:].float()
-    nll = torch.nn.functional.cross_entropy(model(input_ids=batch["input_ids"])["logits"][:, :-1].transpose(1, 2),
-                                            batch["targets"], reduction="none")
+    with torch.no_grad():
+        nll = torch.nn.functional.cross_entropy(model(input_ids=batch["input_ids"])["logits"][:, :-1].transpose(1, 2),
+                                                batch["targets"], reduction="none")
     act = float((nll * mask).sum() / mask.sum())
     other = float((nll * (real - mask)).sum() / (real - mask).sum())
     plain, _ = BC().loss(model, batch, BCConfig(), denom=float(mask.sum()))

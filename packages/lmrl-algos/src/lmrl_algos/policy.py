@@ -51,6 +51,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -111,7 +112,9 @@ class LMPolicy:
         rerank: choose among legal actions instead of generating.
         candidates: the legal actions: a fixed list, or a function ``slot -> list`` (e.g. from
             ``envs[slot].valid_actions()``); needed when `rerank` is set.
-        seed: seeds the sampling generator (same seed, same actions).
+        seed: seeds the sampling (same seed, same actions): each episode samples from its own generator,
+            seeded from this seed and the episode's (`begin_episode`), so its actions do not depend on
+            the batch size.
         kv_cache: keep each slot's KV cache across turns (False: re-encode every prompt each turn).
         record_tokens: `episode_info` returns ``{"action_tokens": [...]}`` (the generated ids of each
             action) for the online trainers; off by default so evaluation records stay small.
@@ -150,7 +153,9 @@ class LMPolicy:
         if rerank and candidates is None:
             raise ValueError("rerank=True needs candidates (a list of actions or slot -> env.valid_actions())")
         self.stop = newline_id(tokenizer)
-        self.gen = torch.Generator(device=self.device).manual_seed(seed)
+        self.seed = seed
+        self._gens: dict[int, torch.Generator] = {}
+        """The sampling generator of each slot's running episode (see `begin_episode`)."""
         self._slots: dict[int, _Slot] = {}
         self._cache: RowCache | None = None
         self._rows: list[int] = []
@@ -161,9 +166,16 @@ class LMPolicy:
         self._piece_memo: dict[str, list[int]] = {}
         """Token ids of recently seen texts (see `_encode`)."""
 
+    def begin_episode(self, slot: int, seed: int, env=None) -> None:
+        """Start an episode in `slot` (`lmrl_envs.rollout` calls this): its sampling generator is seeded
+        from the policy's seed and the episode's, so the episode's actions do not depend on the batch
+        size or on the episodes the slot played before."""
+        self._gens[slot] = _generator(self.seed, seed)
+
     def end_episode(self, slot: int) -> None:
         """Forget the slot's episode (its cache row is rebuilt for the next one)."""
         self._slots.pop(slot, None)
+        self._gens.pop(slot, None)
 
     def episode_info(self, slot: int) -> dict:
         """``{"action_tokens": [[ids of action 1], ...]}`` with `record_tokens`, else ``{}``."""
@@ -273,11 +285,20 @@ class LMPolicy:
             scores = scores.masked_fill(~nucleus(last["logits"][:, -1], self.support_p), -torch.inf)
         return scores
 
-    def _pick(self, scores: torch.Tensor) -> torch.Tensor:
+    def _pick(self, scores: torch.Tensor, slots: Sequence[int]) -> torch.Tensor:
+        """One choice per row (row i belongs to ``slots[i]``): argmax, or a sample from
+        softmax(scores / temperature) drawn with the slot's own generator (inverse CDF, one uniform
+        number per row)."""
         if self.greedy:
             return scores.argmax(-1)
-        probs = torch.softmax(scores / self.temperature, -1)
-        return torch.multinomial(probs, 1, generator=self.gen).squeeze(-1)
+        probs = torch.softmax(scores.float() / self.temperature, -1).double()
+        gens = [self._gens.get(s) or self._gens.setdefault(s, _generator(self.seed, f"slot{s}")) for s in slots]
+        u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in gens]).to(probs.device)
+        cdf = probs.cumsum(-1)
+        if not bool(torch.isfinite(cdf[:, -1]).all()):
+            raise FloatingPointError("the model's next-token scores are nan or inf: its weights or activations "
+                                     "overflowed (a diverged run? lower --lr, or resume from an earlier checkpoint)")
+        return (cdf <= u[:, None] * cdf[:, -1:]).sum(-1).clamp(max=probs.shape[-1] - 1)
 
     def _prepare_rows(self, slots: list[int], prompts: list[list[int]]) -> list[list[int]]:
         """Line the cache rows up with `slots`; keep each row's longest cached prefix of its new prompt.
@@ -315,7 +336,7 @@ class LMPolicy:
         new: list[list[int]] = [[] for _ in range(n)]
         fed = [0] * n
         for step in range(budget):
-            tok = self._pick(self._scores(out))
+            tok = self._pick(self._scores(out), slots)
             feed = ~done
             done |= tok == self.stop
             ids, live = tok.tolist(), feed.tolist()  # one device sync per token, not one per row
@@ -361,9 +382,9 @@ class LMPolicy:
             scores = scores + (later * feed).sum(1)
         sizes = [len(cs) for cs in cands]
         if len(set(sizes)) == 1:  # one batched pick (e.g. the maze's 4 moves)
-            choice = self._pick(scores.view(len(cands), sizes[0])).tolist()
+            choice = self._pick(scores.view(len(cands), sizes[0]), slots).tolist()
         else:
-            choice = [int(self._pick(s.unsqueeze(0))[0]) for s in scores.split(sizes)]
+            choice = [int(self._pick(row.unsqueeze(0), [s])[0]) for row, s in zip(scores.split(sizes), slots, strict=True)]
         return [cs[k] for cs, k in zip(cands, choice, strict=True)]
 
     def _token_scores(self, out: dict) -> torch.Tensor:
@@ -371,6 +392,12 @@ class LMPolicy:
         scores = torch.log_softmax(out["logits"].float(), -1)
         qt = q_term(out, self.value_term)
         return scores if qt is None else scores + self.beta * qt
+
+
+def _generator(policy_seed: int, stream) -> torch.Generator:
+    """A CPU generator seeded from the policy's seed and an episode seed (or slot name)."""
+    digest = hashlib.sha256(f"lmrl-algos/policy/{policy_seed}/{stream}".encode()).digest()
+    return torch.Generator().manual_seed(int.from_bytes(digest[:8], "little") >> 1)
 
 
 def nucleus(logits: torch.Tensor, p: float) -> torch.Tensor:
