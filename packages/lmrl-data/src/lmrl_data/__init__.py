@@ -17,6 +17,7 @@ Example:
 
 __version__ = "0.1.1"
 
+from lmrl_data.export import episode_to_chat, export_chat  # noqa: E402
 from lmrl_data.generate import GenerateConfig, generate, is_eval, play_episodes  # noqa: E402
 from lmrl_data.io import (  # noqa: E402
     bc_subset,
@@ -37,6 +38,8 @@ __all__ = [
     "Recipe",
     "bc_subset",
     "episode_stats",
+    "episode_to_chat",
+    "export_chat",
     "filter_successes",
     "filter_top_percent",
     "format_stats",

@@ -1,10 +1,11 @@
-"""The `lmrl-data` command line: generate, stats, validate, list.
+"""The `lmrl-data` command line: generate, stats, validate, export, list.
 
 Example::
 
     lmrl-data generate maze-fo --episodes 1240 --out data/maze-fo --workers 2
     lmrl-data stats data/maze-fo --json
     lmrl-data validate data/maze-fo
+    lmrl-data export data/maze-fo --format chat --out data/maze-fo-chat.jsonl --filter bc
     lmrl-data list
 
 Exit codes: 0 success; 1 the data is invalid (or generation failed); 2 a bad argument (unknown
@@ -110,6 +111,33 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from lmrl_data.export import export_chat
+
+    if _missing("export", args.path):
+        return 2
+    try:
+        counts = export_chat(args.path, args.out, split=args.split, bc_filter=args.filter, system=args.system,
+                             overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: {args.out} was not written", file=sys.stderr)
+        return 130
+    except DatasetError as e:  # a bad input line (a ValueError, so caught before the bad-argument case)
+        print(f"lmrl-data export: {e}", file=sys.stderr)
+        return 1
+    except (FileExistsError, ValueError) as e:  # a bad argument: the --out, the --filter
+        print(f"lmrl-data export: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"lmrl-data export: {e}", file=sys.stderr)
+        return 1
+    selection = args.split if Path(args.path).is_dir() else "file"
+    skipped = f"; {counts['skipped']} episodes without an action skipped" if counts["skipped"] else ""
+    print(f"{args.out}: {counts['episodes']} conversations, {counts['messages']} messages ({selection}"
+          f"{', filter ' + args.filter if args.filter else ''}){skipped}")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from lmrl_data.policies import RECIPES
 
@@ -150,6 +178,15 @@ def _percent(text: str) -> float:
     return value
 
 
+def _filter(text: str) -> str:
+    from lmrl_data.export import parse_filter
+
+    try:
+        return parse_filter(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lmrl-data", description="Regenerable offline datasets for the LMRL-Gym tasks.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check manifest, checksums and every line")
     v.add_argument("path", help="dataset directory or .jsonl file")
     v.set_defaults(func=_cmd_validate)
+
+    e = sub.add_parser("export", help="write a dataset as chat messages JSONL (for TRL's SFTTrainer)")
+    e.add_argument("path", help="dataset directory or .jsonl episode file")
+    e.add_argument("--format", default="chat", choices=["chat"],
+                   help='output format; chat: one {"messages": [...]} line per episode (default)')
+    e.add_argument("--out", required=True, help="output .jsonl file")
+    e.add_argument("--split", default="train", choices=["train", "eval", "all"],
+                   help="which split (directory only; default train)")
+    e.add_argument("--filter", type=_filter, default=None,
+                   help="keep only: success, top<k> (top k %% by return) or bc (the dataset's %%BC filter)")
+    e.add_argument("--system", default=None, help="a system message to put first in every conversation")
+    e.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    e.set_defaults(func=_cmd_export)
 
     ls = sub.add_parser("list", help="each task's recipe and default size")
     ls.set_defaults(func=_cmd_list)
