@@ -25,7 +25,7 @@ PACKAGES = ("envs", "data", "algos", "eval")
 # Sibling distributions each package declares (installed from local paths, in order).
 SIBLINGS = {"envs": (), "data": ("envs",), "algos": ("envs",), "eval": ("envs", "data", "algos")}
 # Extras installed for each package's tests.
-EXTRAS = {"envs": "[gymnasium]", "data": "", "algos": "", "eval": "[full]"}
+EXTRAS = {"envs": "[gymnasium]", "data": "", "algos": "[peft,tensorboard,wandb]", "eval": "[full]"}
 NEEDS_TORCH = {"algos", "eval"}
 TORCH = os.environ.get("LMRL_TORCH_SPEC", "torch==2.13.0")
 TEST_DEPS = ("pytest>=8",)

@@ -129,8 +129,8 @@ def test_generated_tokens_are_the_training_tokens():
     picked: list[list[int]] = []
 
     class Spy(LMPolicy):
-        def _pick(self, scores, slots):
-            tok_ = super()._pick(scores, slots)
+        def _pick(self, scores, slots, live=None):
+            tok_ = super()._pick(scores, slots, live)
             picked.append(tok_.tolist())
             return tok_
 
@@ -221,6 +221,11 @@ def test_sampled_episodes_do_not_depend_on_the_batch_size(env_id):
     kw = {"greedy": False, "max_new_tokens": 6, "max_length": 256, "seed": 3}
     if env_id == "maze-fo":
         kw |= {"rerank": True, "candidates": ["move up\n", "move down\n", "move left\n", "move right\n"]}
+    else:  # a Q term that favours "\n": actions end after 1 to 6 tokens, so rows of a batch finish apart
+        model = LMWithHeads(model.lm, n_q=1, mlp=False).eval()
+        with torch.no_grad():
+            model.q[0].net.bias[newline_id(tok)] = 8.0
+        kw |= {"value_term": "q", "beta": 1.0}
     runs = [[e.texts for e in lmrl_envs.rollout(_envs(env_id, n, 6), LMPolicy(model, tok, **kw), 7, seed=11)]
             for n in (1, 3, 7)]
     assert runs[0] == runs[1] == runs[2]

@@ -1,5 +1,6 @@
 """Resume after a kill gives the uninterrupted run's weights; 2-process DDP matches 1 process."""
 
+import importlib.util
 import json
 import os
 import signal
@@ -90,13 +91,19 @@ def test_two_process_ddp_matches_single_process(toy_data, tmp_path):
     script = tmp_path / "run.py"
     script.write_text(RUNNER.replace("; ", "\n"))
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-                           str(script), *_args(toy_data, ddp, 3)], env=dict(_env(), OMP_NUM_THREADS="1"),
-                          capture_output=True, text=True, timeout=180)
+                           str(script), *_args(toy_data, ddp, 3, ["--report-to", "tensorboard"])],
+                          env=dict(_env(), OMP_NUM_THREADS="1"), capture_output=True, text=True, timeout=180)
     if proc.returncode != 0:
         pytest.fail(proc.stderr[-3000:])
     a, b = _weights(single), _weights(ddp)
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+    # only rank 0 reports: one metrics row per step, and one TensorBoard event file (or one missing-package warning)
+    assert [json.loads(line)["step"] for line in (ddp / "metrics.jsonl").read_text().splitlines()] == [3]
+    if importlib.util.find_spec("tensorboard"):
+        assert len(list((ddp / "tb").glob("events.out.tfevents.*"))) == 1
+    else:
+        assert proc.stderr.count("--report-to tensorboard: the tensorboard package is not installed") == 1
 
 
 ONLINE_RUNNER = '''

@@ -68,7 +68,7 @@ def test_resume_refuses_changed_settings_by_name(run, toy_data, capsys):
     assert code == 2
     assert f"--resume: {run} was started with other settings: --lr 0.5 (started with 0.001). Pass the values" in err
     assert "(only --steps, --time-budget, --device, --cpu-threads, --save-every, --save-minutes, --log-every, " \
-           "--eval-every may change on --resume)" in err
+           "--eval-every, --report-to, --gradient-checkpointing may change on --resume)" in err
     code, err = _cli(capsys, _train_args("bc", toy_data, run, "--steps", "4", "--resume", "--batch-size", "8",
                                          "--seed", "1"))
     assert code == 2
@@ -80,11 +80,11 @@ def test_resume_may_extend_steps_and_change_how_often_it_saves_and_logs(run, toy
     monkeypatch.chdir(toy_data.parent)  # the same data file spelled relative, the same env by its short id
     args = ["train", "bc", "--env", "toy-count", "--data", toy_data.name, "--out", str(run), *FLAGS, "--resume",
             "--steps", "5", "--log-every", "2", "--save-every", "4", "--save-minutes", "0", "--time-budget", "600",
-            "--eval-every", "0", "--device", "cpu"]
+            "--eval-every", "0", "--device", "cpu", "--report-to", "tensorboard"]
     code, _ = _cli(capsys, args)
     assert code == 0
     state = json.loads((run / "checkpoint" / "state.json").read_text())
-    assert state["step"] == 5 and state["config"]["log_every"] == 2
+    assert state["step"] == 5 and (state["config"]["log_every"], state["config"]["report_to"]) == (2, "tensorboard")
     steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert steps == [1, 2, 4, 5]  # 1, 2 from the first run (--log-every 1), then every 2 and the last
 

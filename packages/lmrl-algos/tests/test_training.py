@@ -105,7 +105,7 @@ def test_cli_errors(toy_data, bc_run, tmp_path, capsys):
     newer.write_text(toy_data.read_text().splitlines()[0].replace("lmrl-episode/1", "lmrl-episode/9") + "\n")
     cases += [
         (["--data", str(newer)], "newer.jsonl:1: format: expected 'lmrl-episode/1', got 'lmrl-episode/9'"),
-        (["--data", str(toy_data), "--model", "gpt2"], "hub downloads need a network"),
+        (["--data", str(toy_data), "--model", "lmrl-test/not-cached"], "not in the local Hugging Face cache"),
         (["--data", str(toy_data), "--gamma", "1.5"], "--gamma must be in (0, 1], got 1.5"),
         (["--data", str(toy_data), "--cpu-threads", "0"], "--cpu-threads must be >= 1"),
         (["--data", str(toy_data), "--out", str(bc_run)], "already holds a checkpoint; pass --resume"),

@@ -51,7 +51,7 @@ def test_bad_arguments_of_every_subcommand_exit_2_with_one_error_line(tmp_path, 
         (evaluate_ + ["--device", "gpu"], "argument --device: invalid choice: 'gpu'"),
         (["evaluate", "--env", "mazes", "--policy", "random"], "unknown dataset id 'mazes'"),
         (["evaluate", "--env", "maze-fo", "--policy", str(tmp_path / "missing")], "is not random/expert/behaviour/"
-                                                                                  "human and not a checkpoint"),
+                                                                                  "human, hf:PATH_OR_ID or a checkpoint"),
         (["evaluate", "--env", "maze-fo", "--policy", str(tmp_path)], f"{tmp_path}: no lmrl-algos checkpoint"),
         (["evaluate", "--env", "maze-fo"], "the following arguments are required: --policy"),
         (["benchmark"], "the following arguments are required: --out"),

@@ -4,6 +4,9 @@ Layout of ``OUT/checkpoint/`` (written to ``OUT/.checkpoint.tmp`` then renamed i
 
     model/              the causal LM and its tokenizer (save_pretrained, safetensors);
                         loadable alone with AutoModelForCausalLM / AutoTokenizer.from_pretrained
+                        (with LoRA: the frozen base model)
+    adapter/            LoRA runs only: the adapter (peft save_pretrained: adapter_config.json,
+                        adapter_model.safetensors); `export_model` merges it into a plain model directory
     heads.safetensors   Q / V heads (mc, ilql, ppo); absent for bc
     extra.safetensors   algorithm state outside the model (ilql target network, ppo reference policy)
     optimizer.pt        optimiser state (read back with torch.load(weights_only=True))
@@ -31,10 +34,13 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-__all__ = ["CHECKPOINT_FORMAT", "CheckpointError", "find_checkpoint", "load_into", "read_state", "recover", "save",
-           "verify"]
+__all__ = ["ADAPTER", "CHECKPOINT_FORMAT", "CheckpointError", "export_model", "find_checkpoint", "load_into",
+           "read_state", "recover", "save", "verify"]
 
 CHECKPOINT_FORMAT = "lmrl-algos-checkpoint/1"
+
+ADAPTER = "adapter"
+"""The checkpoint's LoRA adapter directory (absent without LoRA)."""
 
 
 class CheckpointError(ValueError):
@@ -101,7 +107,13 @@ def save(out: str | Path, *, model, tokenizer, state: dict[str, Any], optimizer=
     final, tmp, old = out / "checkpoint", out / ".checkpoint.tmp", out / ".checkpoint.old"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    model.lm.save_pretrained(tmp / "model")
+    from lmrl_algos.models import base_state_dict, is_peft
+
+    if is_peft(model.lm):  # the frozen base under its own names (a plain model directory), and the adapter
+        model.lm.get_base_model().save_pretrained(tmp / "model", state_dict=base_state_dict(model.lm))
+        model.lm.save_pretrained(tmp / ADAPTER)
+    else:
+        model.lm.save_pretrained(tmp / "model")
     tokenizer.save_pretrained(tmp / "model")
     heads = {k: v.detach().cpu().clone() for k, v in model.head_state_dict().items()}
     if heads:
@@ -170,6 +182,39 @@ def load_into(path: str | Path, *, model=None, optimizer=None, restore_rng: bool
                 torch.cuda.set_rng_state_all(cuda)
         random.setstate(_py_rng_from_json(state["python_rng"]))
     return state
+
+
+def export_model(path: str | Path, out: str | Path, *, dtype: str | None = None) -> Path:
+    """Write a checkpoint's language model as a plain transformers model directory `out` (model + tokenizer), its
+    LoRA adapter merged into the weights; loadable with ``AutoModelForCausalLM.from_pretrained(out)`` and usable as
+    ``--model out`` or ``lmrl-eval evaluate --policy hf:out``. Value heads (mc, ilql, ppo) are not part of it.
+
+    `dtype` (``fp32 | bf16 | fp16``; None: the run's ``--dtype``) is the dtype of the written weights. `out` must
+    not exist or be empty; it is written atomically (a temporary directory renamed into place).
+
+    Example:
+        >>> export_model("runs/bc-lora", "runs/bc-merged")            # doctest: +SKIP
+    """
+    from transformers import AutoTokenizer
+
+    from lmrl_algos.models import load_adapter, load_pretrained
+
+    ckpt = verify(path)
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise CheckpointError(f"{out} exists and is not an empty directory; pass a new output directory")
+    dtype = dtype or read_state(ckpt)["config"].get("dtype", "fp32")
+    lm = load_pretrained(ckpt / "model", dtype)
+    if (ckpt / ADAPTER).is_dir():
+        lm = load_adapter(lm, ckpt / ADAPTER).merge_and_unload()
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    lm.save_pretrained(tmp)
+    AutoTokenizer.from_pretrained(ckpt / "model").save_pretrained(tmp)
+    if out.exists():
+        out.rmdir()
+    tmp.rename(out)
+    return out
 
 
 def _py_rng_to_json(s):

@@ -4,6 +4,7 @@ Example:
     $ lmrl-algos train bc --env maze-fo-v0 --data maze.jsonl --out runs/bc --model tiny --steps 300
     $ lmrl-algos train ilql --env maze-fo-v0 --data maze.jsonl --out runs/ilql --init runs/bc --preset maze
     $ lmrl-algos presets
+    $ lmrl-algos merge runs/bc-lora runs/bc-merged      # a checkpoint's LM (LoRA merged) as a plain HF directory
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
         _add_config_flags(p, cls)
     sub.add_parser("presets", help="list the hyper-parameter presets")
+    mg = sub.add_parser("merge", help="write a checkpoint's language model, its LoRA adapter merged, as a plain "
+                                      "transformers model directory (value heads are left out)")
+    mg.add_argument("checkpoint", help="a run's --out directory or its checkpoint/")
+    mg.add_argument("out", help="the model directory to write (new or empty)")
+    mg.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default=None,
+                    help="dtype of the written weights (default: the run's --dtype)")
     return parser
 
 
@@ -71,10 +78,21 @@ def main(argv: list[str] | None = None) -> int:
     from lmrl_algos.train import make_config, train
 
     args = vars(build_parser().parse_args(argv))
-    if args.pop("command") == "presets":
+    command = args.pop("command")
+    if command == "presets":
         from lmrl_algos.presets import describe
 
         print(describe())
+        return 0
+    if command == "merge":
+        from lmrl_algos.checkpoint import export_model
+
+        try:
+            out = export_model(args["checkpoint"], args["out"], dtype=args["dtype"])
+        except (CheckpointError, ModelError) as e:
+            print(f"lmrl-algos: error: {e}", file=sys.stderr)
+            return 2
+        print(f"wrote {out} (load it with AutoModelForCausalLM.from_pretrained, or --model {out})")
         return 0
     algo = args.pop("algo")
     preset = args.pop("preset", None)

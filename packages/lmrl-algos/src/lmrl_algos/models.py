@@ -1,4 +1,5 @@
-"""Models: any local causal LM, the offline ``tiny`` GPT-2, and the value heads on a shared trunk.
+"""Models: any causal LM (a local directory or a Hub id in the local cache), the offline ``tiny`` GPT-2,
+LoRA adapters (`peft`), and the value heads on a shared trunk.
 
 ``--model tiny`` builds, with no download, a 2-layer GPT-2 (128 wide, 4 heads, 512 positions) and a
 byte-level BPE tokenizer trained on the training data's own texts (vocabulary 512, ``"\\n"`` its
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,14 +28,23 @@ import torch
 from torch import nn
 
 __all__ = [
+    "ALLOW_DOWNLOADS_ENV",
     "ModelError",
     "TINY_DEFAULTS",
     "LMWithHeads",
     "ValueGuidedLM",
+    "add_lora",
+    "base_state_dict",
     "build_tiny_model",
     "build_tiny_tokenizer",
+    "downloads_allowed",
+    "is_peft",
+    "load_adapter",
     "load_model",
+    "load_pretrained",
     "newline_id",
+    "resolve_model",
+    "torch_dtype",
 ]
 
 BOS = "<|endoftext|>"
@@ -86,29 +98,109 @@ def newline_id(tokenizer) -> int:
     return ids[0]
 
 
-def load_model(spec: str, texts: Iterable[str] | None = None, *, seed: int = 0):
-    """Return ``(model, tokenizer)`` for ``"tiny"`` (needs `texts`) or a local model directory.
+ALLOW_DOWNLOADS_ENV = "LMRL_ALLOW_DOWNLOADS"
+"""Set to 1 to let `resolve_model` download a Hub id missing from the local cache (never when HF_HUB_OFFLINE is set)."""
+
+_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def torch_dtype(name: str) -> torch.dtype:
+    """``fp32 | bf16 | fp16`` -> the torch dtype.
+
+    Example:
+        >>> torch_dtype("bf16")
+        torch.bfloat16
+    """
+    try:
+        return _DTYPES[name]
+    except KeyError:
+        raise ModelError(f"--dtype {name!r}: choose one of {', '.join(_DTYPES)}") from None
+
+
+def downloads_allowed() -> bool:
+    """Whether a Hub id missing from the local cache may be downloaded: only when ``LMRL_ALLOW_DOWNLOADS=1`` is set
+    and ``HF_HUB_OFFLINE`` is not (a run never touches the network unless asked to)."""
+    offline = os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in ("1", "ON", "YES", "TRUE")
+    return os.environ.get(ALLOW_DOWNLOADS_ENV, "") == "1" and not offline
+
+
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
+
+
+def resolve_model(spec: str) -> Path:
+    """The local directory of `spec`: a model directory as given, or the snapshot of a Hugging Face Hub id
+    (``gpt2``, ``Qwen/Qwen2.5-0.5B``, ``org/name@revision``) in the local Hugging Face cache (``HF_HUB_CACHE``,
+    default ``~/.cache/huggingface/hub``). A Hub id missing from the cache is downloaded only when
+    `downloads_allowed` (``LMRL_ALLOW_DOWNLOADS=1`` and no ``HF_HUB_OFFLINE``).
 
     Raises:
-        ModelError: the path does not exist (hub ids are not downloaded: there is no network) or the
-            directory holds no causal LM.
+        ModelError: neither a directory nor a cached Hub id; the message says how to get it.
+    """
+    path = Path(os.path.expanduser(spec))
+    if path.is_dir():
+        return path
+    repo, _, revision = spec.partition("@")
+    if not _HUB_ID.match(repo) or spec.startswith((".", "/", "~")):
+        raise ModelError(f"--model {spec}: no such local directory (and not a Hugging Face Hub id); pass a model "
+                         "directory written by save_pretrained, a Hub id such as gpt2, or `--model tiny`")
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HFValidationError, LocalEntryNotFoundError
+
+    download = downloads_allowed()
+    try:
+        local = snapshot_download(repo, revision=revision or None, local_files_only=not download,
+                                  allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.tiktoken", "*.jinja"])
+    except (LocalEntryNotFoundError, HFValidationError, OSError) as e:
+        how = ("the download failed" if download else
+               f"nothing is downloaded unless {ALLOW_DOWNLOADS_ENV}=1 is set (and HF_HUB_OFFLINE is not)")
+        raise ModelError(
+            f"--model {spec}: no such local directory, and not in the local Hugging Face cache "
+            f"({_hub_cache()}; {how}). Fetch it first on a machine with a network (`hf download {repo}`, then copy "
+            f"the cache or point HF_HUB_CACHE at it), pass a local model directory, or use `--model tiny` "
+            f"[{type(e).__name__}]") from None
+    return Path(local)
+
+
+def _hub_cache() -> str:
+    from huggingface_hub import constants
+
+    return f"HF_HUB_CACHE={constants.HF_HUB_CACHE}"
+
+
+def _dtype_kw() -> str:
+    """transformers >= 4.56 names from_pretrained's dtype argument ``dtype`` (``torch_dtype`` before)."""
+    import transformers
+    from packaging.version import Version
+
+    return "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
+
+
+def load_pretrained(path: str | Path, dtype: str = "fp32"):
+    """``AutoModelForCausalLM.from_pretrained(path)`` with its weights in `dtype` (``fp32 | bf16 | fp16``)."""
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(path, **{_dtype_kw(): torch_dtype(dtype)})
+
+
+def load_model(spec: str, texts: Iterable[str] | None = None, *, seed: int = 0, dtype: str = "fp32"):
+    """Return ``(model, tokenizer)`` for ``"tiny"`` (needs `texts`), a local model directory or a Hub id in the local
+    Hugging Face cache (`resolve_model`), with the model's weights in `dtype`.
+
+    Raises:
+        ModelError: not a directory nor a cached Hub id, or it holds no causal LM with a tokenizer.
     """
     if spec == "tiny":
         if texts is None:
             raise ModelError("--model tiny trains its tokenizer on the data: pass the training texts")
         tok = build_tiny_tokenizer(texts)
-        return build_tiny_model(tok, seed=seed), tok
-    path = Path(os.path.expanduser(spec))
-    if not path.is_dir():
-        raise ModelError(
-            f"--model {spec}: no such local directory. Hugging Face hub downloads need a network, which lmrl "
-            "does not use; pass a local model directory (one written by save_pretrained) or `--model tiny`"
-        )
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+        model = build_tiny_model(tok, seed=seed)
+        return (model if dtype == "fp32" else model.to(torch_dtype(dtype))), tok
+    path = resolve_model(spec)
+    from transformers import AutoTokenizer
 
     try:
         tok = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForCausalLM.from_pretrained(path)
+        model = load_pretrained(path, dtype)
     except (OSError, ValueError) as e:
         raise ModelError(f"--model {spec}: not a causal LM directory with a tokenizer ({e})") from None
     if tok.pad_token is None:
@@ -116,6 +208,56 @@ def load_model(spec: str, texts: Iterable[str] | None = None, *, seed: int = 0):
         model.resize_token_embeddings(len(tok))
     newline_id(tok)
     return model, tok
+
+
+def is_peft(lm: nn.Module) -> bool:
+    """Whether `lm` is a `peft` model (LoRA adapters around a transformers model)."""
+    return type(lm).__module__.split(".")[0] == "peft"
+
+
+def _peft():
+    try:
+        import peft
+    except ImportError:
+        raise ModelError("LoRA (--lora-r) needs peft: pip install 'lmrl-algos[peft]'") from None
+    return peft
+
+
+def add_lora(lm: nn.Module, *, r: int, alpha: float, dropout: float = 0.0, target_modules: str = "all-linear"):
+    """Freeze `lm` and wrap it with fresh rank-`r` LoRA adapters (a `peft.PeftModel`; adapters in fp32).
+
+    Raises:
+        ModelError: peft is not installed, or no module of `lm` matches `target_modules`.
+    """
+    peft = _peft()
+    targets = "all-linear" if target_modules.strip() == "all-linear" else \
+        [m.strip() for m in target_modules.split(",") if m.strip()]
+    conv1d = any(type(m).__name__ == "Conv1D" for m in lm.modules())  # GPT-2 stores its linear layers transposed
+    config = peft.LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, bias="none",
+                             task_type="CAUSAL_LM", fan_in_fan_out=conv1d)
+    try:
+        with warnings.catch_warnings():  # peft reads transformers' deprecated `is_gradient_checkpointing`
+            warnings.simplefilter("ignore", FutureWarning)
+            return peft.get_peft_model(lm, config)
+    except ValueError as e:
+        names = sorted({n.rsplit(".", 1)[-1] for n, m in lm.named_modules() if isinstance(m, nn.Linear)
+                        or type(m).__name__ == "Conv1D"})
+        raise ModelError(f"--lora-target-modules {target_modules}: {e}. This model's linear layers: "
+                         f"{', '.join(names)} (or pass all-linear)") from None
+
+
+def load_adapter(lm: nn.Module, adapter_dir: str | Path, *, trainable: bool = False):
+    """`lm` (the base model) with the LoRA adapter saved in `adapter_dir` (a `peft.PeftModel`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return _peft().PeftModel.from_pretrained(lm, str(adapter_dir), is_trainable=trainable)
+
+
+def base_state_dict(lm: nn.Module) -> dict[str, torch.Tensor]:
+    """The frozen base model's tensors of a `peft` LoRA model, under the base model's own names (what
+    ``save_pretrained`` of the unwrapped model writes): adapter tensors dropped, ``.base_layer.`` removed."""
+    inner = lm.get_base_model()
+    return {k.replace(".base_layer.", "."): v for k, v in inner.state_dict().items() if "lora_" not in k}
 
 
 class Head(nn.Module):
@@ -151,12 +293,23 @@ class LMWithHeads(nn.Module):
                  q_bias: float = 0.0, v_bias: float = 0.0, v_mlp: bool | None = None):
         super().__init__()
         self.lm = lm
-        params = inspect.signature(lm.forward).parameters
+        params = inspect.signature(self.hf_model.forward).parameters
         self._cache_kw = "cache" if "cache" in params else "past_key_values"
         self._keep_kw = "logits_to_keep" in params
         n_embd, vocab = lm.config.hidden_size, lm.get_output_embeddings().weight.shape[0]
         self.q = nn.ModuleList(Head(n_embd, vocab, mlp=mlp, bias=q_bias) for _ in range(n_q))
         self.v = Head(n_embd, 1, mlp=mlp if v_mlp is None else v_mlp, bias=v_bias) if v_head else None
+        dtype = lm.get_output_embeddings().weight.dtype
+        if dtype != torch.float32:  # the heads read the trunk's hidden states: same dtype
+            self.q.to(dtype)
+            if self.v is not None:
+                self.v.to(dtype)
+
+    @property
+    def hf_model(self) -> nn.Module:
+        """The transformers model: `lm` itself, or the model inside a `peft` wrapper (its LoRA layers are
+        injected in place, so calling it runs the adapters)."""
+        return self.lm.get_base_model() if is_peft(self.lm) else self.lm
 
     def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, use_cache=False,
                 select=None, last_only=False):
@@ -168,16 +321,17 @@ class LMWithHeads(nn.Module):
         With `last_only`, the outputs are those of the last position, shapes (B, 1, V) and (B, 1)
         (decoding: a prompt's prefill needs only its next-token scores).
         """
-        if select is not None and hasattr(self.lm, "base_model") and self.lm.base_model is not self.lm:
-            trunk = self.lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
+        lm = self.hf_model
+        if select is not None and hasattr(lm, "base_model") and lm.base_model is not lm:
+            trunk = lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
             h = trunk.last_hidden_state[select]
-            return {"logits": self.lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
+            return {"logits": lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
                     "v": self.v(h).squeeze(-1) if self.v is not None else None, "past_key_values": None}
         kw = {self._cache_kw: past_key_values} if past_key_values is not None else {}
         if last_only and self._keep_kw:
             kw["logits_to_keep"] = 1
-        out = self.lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                      use_cache=use_cache, output_hidden_states=True, **kw)
+        out = lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                 use_cache=use_cache, output_hidden_states=True, **kw)
         h = out.hidden_states[-1][:, -1:] if last_only else out.hidden_states[-1]
         result = {
             "logits": out.logits[:, -1:] if last_only else out.logits,

@@ -123,6 +123,7 @@ class LMPolicy:
             the reference). A Q head learns only the tokens the data holds; the others keep their
             initial values, which can beat every trained (negative) return and win by beta times
             that gap (see the module docstring).
+        stop_ids: the token ids that end an action (None: the tokenizer's ``"\\n"``, which must be one token).
 
     Example:
         >>> import lmrl_envs
@@ -141,7 +142,8 @@ class LMPolicy:
     def __init__(self, model: LMWithHeads, tokenizer, *, device="cpu", greedy: bool = False, temperature: float = 1.0,
                  max_new_tokens: int = 32, max_length: int = 256, value_term: str = "none", beta: float = 0.0,
                  rerank: bool = False, candidates: Sequence[str] | Callable[[int], Sequence[str]] | None = None,
-                 seed: int = 0, kv_cache: bool = True, record_tokens: bool = False, support_p: float = 1.0):
+                 seed: int = 0, kv_cache: bool = True, record_tokens: bool = False, support_p: float = 1.0,
+                 stop_ids: Sequence[int] | None = None):
         self.model, self.tok, self.device = model.to(device).eval(), tokenizer, torch.device(device)
         self.greedy, self.temperature, self.max_new_tokens = greedy, temperature, max_new_tokens
         self.max_length, self.value_term, self.beta = max_length, value_term, beta
@@ -152,7 +154,10 @@ class LMPolicy:
         self.support_p = support_p
         if rerank and candidates is None:
             raise ValueError("rerank=True needs candidates (a list of actions or slot -> env.valid_actions())")
-        self.stop = newline_id(tokenizer)
+        self.stop = newline_id(tokenizer) if stop_ids is None else stop_ids[0]
+        self.stop_ids = {self.stop} if stop_ids is None else set(stop_ids)
+        """Token ids that end an action (default: ``"\\n"``)."""
+        self._stop_tensor = torch.tensor(sorted(self.stop_ids), device=self.device)
         self.seed = seed
         self._gens: dict[int, torch.Generator] = {}
         """The sampling generator of each slot's running episode (see `begin_episode`)."""
@@ -285,15 +290,17 @@ class LMPolicy:
             scores = scores.masked_fill(~nucleus(last["logits"][:, -1], self.support_p), -torch.inf)
         return scores
 
-    def _pick(self, scores: torch.Tensor, slots: Sequence[int]) -> torch.Tensor:
+    def _pick(self, scores: torch.Tensor, slots: Sequence[int], live: Sequence[bool] | None = None) -> torch.Tensor:
         """One choice per row (row i belongs to ``slots[i]``): argmax, or a sample from
         softmax(scores / temperature) drawn with the slot's own generator (inverse CDF, one uniform
-        number per row)."""
+        number per row; with `live`, only for the live rows, the others' choices are meaningless)."""
         if self.greedy:
             return scores.argmax(-1)
         probs = torch.softmax(scores.float() / self.temperature, -1).double()
         gens = [self._gens.get(s) or self._gens.setdefault(s, _generator(self.seed, f"slot{s}")) for s in slots]
-        u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) for g in gens]).to(probs.device)
+        live = [True] * len(gens) if live is None else live
+        u = torch.cat([torch.rand(1, generator=g, dtype=torch.float64) if on else torch.zeros(1, dtype=torch.float64)
+                       for g, on in zip(gens, live, strict=True)]).to(probs.device)
         cdf = probs.cumsum(-1)
         if not bool(torch.isfinite(cdf[:, -1]).all()):
             raise FloatingPointError("the model's next-token scores are nan or inf: its weights or activations "
@@ -336,14 +343,15 @@ class LMPolicy:
         new: list[list[int]] = [[] for _ in range(n)]
         fed = [0] * n
         for step in range(budget):
-            tok = self._pick(self._scores(out), slots)
+            scores = self._scores(out)
+            tok = self._pick(scores, slots, (~done).tolist())  # a finished row draws nothing: batch-independent
             feed = ~done
-            done |= tok == self.stop
+            done |= torch.isin(tok, self._stop_tensor)
             ids, live = tok.tolist(), feed.tolist()  # one device sync per token, not one per row
             for i in range(n):
                 if live[i]:
                     new[i].append(ids[i])
-            if not any(live[i] and ids[i] != self.stop for i in range(n)) or step == budget - 1:
+            if not any(live[i] and ids[i] not in self.stop_ids for i in range(n)) or step == budget - 1:
                 break
             out = self._cache.forward(self.model, tok.unsqueeze(1), feed.unsqueeze(1))
             for i in range(n):
@@ -441,9 +449,12 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
     """The policy of a checkpoint (a run's --out or its checkpoint/ dir), set up for its algorithm.
 
     Value-guided decoding uses the checkpoint's `beta` and `support_p` unless passed. `env_id`, when
-    given, must match the env the checkpoint was trained for.
+    given, must match the env the checkpoint was trained for. The weights are loaded in ``dtype=...`` or else
+    the run's ``--dtype`` (a run's fp16 becomes fp32 off CUDA); a LoRA checkpoint's adapter is merged.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
+
+    from lmrl_algos.models import load_adapter, load_pretrained
 
     state = checkpoint.read_state(path)
     if env_id is not None:
@@ -453,11 +464,21 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
             raise checkpoint.CheckpointError(
                 f"{path}: checkpoint is for {state['env_id']}, not {canonical_env_id(env_id)}")
     ckpt = checkpoint.find_checkpoint(path)
+    cfg = state["config"]
+    dtype = kwargs.pop("dtype", None)
+    if dtype is None:
+        dtype = cfg.get("dtype", "fp32")
+        if dtype == "fp16" and torch.device(device).type != "cuda":
+            dtype = "fp32"  # a run trained on a GPU, decoded on a CPU (no fast fp16 matmuls); fp16 -> fp32 is exact
+    elif dtype == "fp16" and torch.device(device).type != "cuda":
+        raise checkpoint.CheckpointError("dtype fp16 needs a CUDA device (CPUs have no fast fp16 matmuls); use bf16 "
+                                         "or fp32")
     tok = AutoTokenizer.from_pretrained(ckpt / "model")
-    lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
+    lm = load_pretrained(ckpt / "model", dtype)
+    if (ckpt / checkpoint.ADAPTER).is_dir():  # a LoRA run: its adapter merged into the base for decoding
+        lm = load_adapter(lm, ckpt / checkpoint.ADAPTER).merge_and_unload()
     model = LMWithHeads(lm, **state.get("head_kwargs", {}))
     model = decoding_model(model, checkpoint.load_into(ckpt, model=model).get("extra", {}))
-    cfg = state["config"]
     kwargs.setdefault("value_term", VALUE_TERMS.get(state["algo"], "none"))
     kwargs.setdefault("beta", cfg.get("beta", 0.0))
     kwargs.setdefault("support_p", cfg.get("support_p", 1.0))

@@ -99,7 +99,9 @@ _QUICK_TRAIN = {
 }
 """The quick budget's training flags, on top of the task preset (measured on maze-fo, 2 cores, 1 thread):
 
-* BC 800 steps (1.25 epochs of the 1092 training episodes' 20.3k one-action segments, ~50 s).
+* BC 800 steps (1.25 epochs of the 1092 training episodes' 20.3k one-action segments, ~45 s), with the
+  preset's observation loss (``non_action_weight 1``): without it the tiny model ignores the maze
+  position, and so do the MC and ILQL value networks started from it.
 * MC / ILQL at lr 1e-3 (presets: 1e-4): their heads start at 0 and must reach returns of -10 .. -70;
   at 1e-4 they barely move in a short run. ILQL's values propagate one action per Bellman backup, so it
   gets the most steps (~5 min); its target network follows faster (polyak 0.05, reference 0.005: on

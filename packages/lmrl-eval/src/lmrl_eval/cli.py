@@ -4,6 +4,7 @@ Examples::
 
     lmrl-eval evaluate --env maze-fo --policy expert --episodes 100
     lmrl-eval evaluate --env wordle --policy runs/quick/wordle/bc/seed0 --json
+    lmrl-eval evaluate --env wordle --policy hf:Qwen/Qwen2.5-0.5B-Instruct --episodes 64 --save-episodes wordle.jsonl
     lmrl-eval benchmark --out runs/quick                    # the main job (quick budget)
     lmrl-eval benchmark --envs maze-fo,wordle --algos bc,ilql --budget standard --seeds 0,1,2 --out runs/std
     lmrl-eval report runs/quick
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def _csv(value: str) -> list[str]:
@@ -52,10 +54,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from lmrl_eval.evaluate import decoding_metrics, describe_decoding, evaluate
     from lmrl_eval.policies import load_eval_policy
 
+    save = args.save_episodes
+    if save is not None and (save.is_dir() or (save.parent.exists() and not save.parent.is_dir())):
+        raise ValueError(f"--save-episodes {save}: not a writable file path (a directory, or under a file); "
+                         "pass a file name such as episodes.jsonl")
     kwargs = {"greedy": True} if args.greedy else {}
+    if args.dtype:
+        kwargs["dtype"] = args.dtype
     policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device, **kwargs)
-    result = evaluate(args.env, policy, args.episodes, seed=args.seed, batch_size=1 if args.policy == "human" else args.batch_size,
-                      workers=args.workers, progress=not args.json)
+    result, episodes = evaluate(args.env, policy, args.episodes, seed=args.seed,
+                                batch_size=1 if args.policy == "human" else args.batch_size, workers=args.workers,
+                                progress=not args.json, return_episodes=True)
+    if save is not None:
+        from lmrl_envs import write_episodes
+
+        write_episodes(save, episodes)  # atomic: a temporary file renamed into place
     record = {**result.to_dict(), **decoding_metrics(args.env, policy)}
     if args.json:
         print(json.dumps(record))
@@ -69,6 +82,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             acc = record.get("move_accuracy")
             print(f"decoding: {describe_decoding(record['decode'])}"
                   + (f" | greedy move accuracy {acc['correct']}/{acc['cells']}" if acc else ""))
+        if save is not None:
+            print(f"episodes: {save} ({len(episodes)}, lmrl_envs.read_episodes reads them)")
     return 0
 
 
@@ -97,7 +112,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("evaluate", help="roll a policy out with the task's protocol and print the metrics")
     p.add_argument("--env", required=True, help="task id, e.g. maze-fo")
-    p.add_argument("--policy", required=True, help="random | expert | behaviour | human | a checkpoint directory")
+    p.add_argument("--policy", required=True,
+                   help="random | expert | behaviour | human | a checkpoint directory | hf:PATH_OR_ID (any "
+                        "transformers causal LM: a local directory or a Hub id in the local Hugging Face cache)")
     p.add_argument("--episodes", type=_at_least(1, " (leave --episodes out for the protocol's count)"), default=None,
                    help="episodes (default: the paper's protocol count)")
     p.add_argument("--seed", type=_at_least(0), default=0, help="evaluation seed (default 0)")
@@ -106,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device for checkpoints")
     p.add_argument("--greedy", action="store_true",
                    help="checkpoints: greedy decoding (default: sample at temperature 1, as the reference)")
+    p.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default=None,
+                   help="weights of checkpoints and hf: models (default: a checkpoint's training dtype, hf: fp32; "
+                        "fp16 needs CUDA)")
+    p.add_argument("--save-episodes", type=Path, default=None, metavar="FILE",
+                   help="also write the evaluated episodes to FILE (JSONL, the datasets' format; written atomically)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a line")
     p.set_defaults(fn=_cmd_evaluate)
 

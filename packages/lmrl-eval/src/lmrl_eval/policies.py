@@ -5,6 +5,9 @@
 - ``expert``: the best scripted policy of the task (lmrl-data), e.g. BFS for the maze.
 - ``human``: you, at the terminal, seeing exactly the text the model sees.
 - a directory: a checkpoint written by ``lmrl-algos train`` (needs ``lmrl-eval[full]``).
+- ``hf:PATH_OR_ID``: any transformers causal LM, a local directory or a Hub id in the local Hugging Face
+  cache, prompted with the task's text (its chat template where it has one) (`lmrl_algos.hf_policy`;
+  needs ``lmrl-eval[full]``).
 """
 
 from __future__ import annotations
@@ -90,13 +93,16 @@ class HumanPolicy:
 
 
 def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "auto", **kwargs: Any):
-    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR`` to a policy for `env_id`.
+    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR | hf:PATH_OR_ID`` to a policy for `env_id`.
 
     A checkpoint is decoded as the benchmark does: sampling at temperature 1, with the task's
     decoding from `lmrl_algos.presets.DECODING` (Maze: the 4 moves re-ranked by the method's
     score); `kwargs` (e.g. ``greedy=True``, ``rerank=False``) override it. Sampling follows the
     reference, whose evaluation scripts of every task sample (``policy_do_sample=True``, the
     temperature left at 1); see packages/lmrl-eval/README.md, "Evaluation protocol".
+
+    ``hf:PATH_OR_ID`` (`lmrl_algos.hf_policy.HFPolicy`) samples at temperature 1 too and generates freely (no
+    re-ranking); `kwargs` such as ``greedy=True``, ``dtype="bf16"`` or ``max_new_tokens`` go to it.
 
     Raises:
         FileNotFoundError: `name` is neither a policy name nor a directory.
@@ -115,9 +121,19 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         if name == "random":
             return RandomPolicy(seed, fallback=make_policy(env_id, "behaviour", seed=seed))
         return make_policy(env_id, name, seed=seed)
+    if name.startswith("hf:"):
+        try:
+            from lmrl_algos.hf_policy import load_hf_policy
+        except ImportError:
+            raise ImportError("evaluating a language model needs lmrl-algos: pip install 'lmrl-eval[full]'") from None
+        from lmrl_algos.common.distributed import resolve_device
+
+        device = str(resolve_device(device))
+        return load_hf_policy(name.removeprefix("hf:"), device, seed=seed, **{"greedy": False, **kwargs})
     path = Path(name)
     if not path.is_dir():
-        raise FileNotFoundError(f"--policy {name!r} is not random/expert/behaviour/human and not a checkpoint directory")
+        raise FileNotFoundError(f"--policy {name!r} is not random/expert/behaviour/human, hf:PATH_OR_ID or a checkpoint "
+                                "directory")
     try:
         from lmrl_algos.policy import load_policy
     except ImportError:
@@ -127,6 +143,9 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
     from lmrl_algos.presets import DECODING, preset_task
 
     device = str(resolve_device(device))  # auto -> cuda if available; cuda without a GPU: a clear error
+    if (path / "config.json").exists() and not (path / "state.json").exists() and not (path / "checkpoint").exists():
+        raise FileNotFoundError(f"--policy {name}: a transformers model directory, not an lmrl-algos checkpoint; "
+                                f"evaluate it with --policy hf:{name}")
     verify(path)  # a damaged checkpoint, or weights that are not finite, is refused (never scored)
 
     # the benchmark's decoding: sampled at temperature 1, and the task's (Maze: re-rank the 4 moves)

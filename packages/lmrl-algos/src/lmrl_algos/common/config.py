@@ -17,15 +17,18 @@ import textwrap
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["RESUMABLE", "ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
+__all__ = ["DTYPES", "RESUMABLE", "ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
 
 
 class ConfigError(ValueError):
     """A flag or config value out of range; the message names the flag."""
 
 
+DTYPES = ("fp32", "bf16", "fp16")
+"""The values of ``--dtype`` (`lmrl_algos.models.torch_dtype` maps them to torch dtypes)."""
+
 RESUMABLE = ("resume", "steps", "time_budget", "device", "cpu_threads", "save_every", "save_minutes", "log_every",
-             "eval_every")
+             "eval_every", "report_to", "gradient_checkpointing")
 """The fields a ``--resume`` may change: how long and where the run goes on, how often it saves, logs and
 evaluates. None of them changes what the run computes (another device only rounds differently); every
 other field must be the one the run was started with, and the trainers refuse a mismatch by name."""
@@ -42,7 +45,25 @@ class TrainConfig:
     out: str = ""
     """Output directory: metrics.jsonl, checkpoint/ (the latest and final checkpoint)."""
     model: str = "tiny"
-    """'tiny' (offline 2-layer GPT-2 + tokenizer trained on the data) or a local model directory."""
+    """'tiny' (offline 2-layer GPT-2 + tokenizer trained on the data), a local model directory, or a Hugging Face
+    Hub id (e.g. gpt2, Qwen/Qwen2.5-0.5B) found in the local Hugging Face cache (HF_HUB_CACHE); nothing is downloaded
+    unless LMRL_ALLOW_DOWNLOADS=1 is set and HF_HUB_OFFLINE is not."""
+    dtype: str = "fp32"
+    """Dtype the model's weights are loaded and trained in: fp32, bf16 or fp16 (fp16: CUDA only, and with --lora-r
+    only, whose adapters stay fp32). Not autocast: see --bf16 for that."""
+    gradient_checkpointing: bool = False
+    """Recompute the transformer blocks' activations in the backward pass (less memory, ~30 % more compute; same
+    numbers)."""
+    lora_r: int = 0
+    """LoRA rank (0: off, every weight is trained). With r > 0 the LM is frozen and rank-r adapters on
+    --lora-target-modules are trained (needs `pip install 'lmrl-algos[peft]'`; bc, filtered_bc, online_filtered_bc)."""
+    lora_alpha: float = 16.0
+    """LoRA scaling numerator (the update is scaled by alpha / r)."""
+    lora_dropout: float = 0.0
+    """Dropout on the LoRA adapters' input."""
+    lora_target_modules: str = "all-linear"
+    """Comma-separated module names to adapt (e.g. c_attn,c_proj for GPT-2; q_proj,v_proj for Llama/Qwen), or
+    all-linear (every linear layer but the output head)."""
     init: str | None = None
     """Start from this lmrl-algos checkpoint (e.g. a BC run for mc/ilql/ppo); its model and tokenizer."""
     steps: int = 1000
@@ -58,7 +79,7 @@ class TrainConfig:
     resume: bool = False
     """Continue the run in --out from its checkpoint (same final weights as an uninterrupted run). The algorithm
     and the settings must be those the run was started with, except --steps (extend it), --time-budget, --device,
-    --cpu-threads, --save-every, --save-minutes, --log-every and --eval-every."""
+    --cpu-threads, --save-every, --save-minutes, --log-every, --eval-every, --report-to and --gradient-checkpointing."""
     lr: float = 1e-4
     """Learning rate (AdamW, betas 0.9/0.95, eps 1e-8)."""
     batch_size: int = 32
@@ -80,6 +101,11 @@ class TrainConfig:
     work whatever --save-every is (0: off)."""
     log_every: int = 10
     """Log metrics every N steps."""
+    report_to: str = "auto"
+    """Where metrics and the config go besides OUT/metrics.jsonl (always written): auto (TensorBoard when it is
+    installed, else nothing, silently), none, tensorboard (OUT/tb),
+    wandb (offline in OUT/wandb unless logged in or WANDB_MODE is set; never prompts) or a comma-separated list
+    (tensorboard,wandb). A missing package is a warning naming its pip install."""
     eval_every: int | None = None
     """Evaluate the current model every N optimiser steps (offline) or rounds (online), and at the end: play
     --eval-episodes episodes of --env (sampled decoding, fixed seeds) and log eval/return, eval/return_stderr,
@@ -87,7 +113,7 @@ class TrainConfig:
     eval_episodes: int = 32
     """Episodes per evaluation of --eval-every (the same seeds at every evaluation)."""
     bf16: bool = True
-    """bf16 autocast on CUDA (ignored on CPU)."""
+    """bf16 autocast on CUDA with --dtype fp32 (ignored on CPU and for weights loaded in bf16 or fp16)."""
     cpu_threads: int | None = None
     """torch CPU threads (None: torch's default). On a shared machine use 1: more threads than free cores
     slows small models many-fold."""
@@ -118,10 +144,21 @@ class TrainConfig:
             (self.eval_every is None or self.eval_every >= 0, "--eval-every must be >= 0 (0: off)"),
             (self.eval_episodes >= 1, f"--eval-episodes must be >= 1, got {self.eval_episodes}"),
             (self.cpu_threads is None or self.cpu_threads >= 1, "--cpu-threads must be >= 1"),
+            (self.dtype in DTYPES, f"--dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}"),
+            (self.lora_r >= 0, f"--lora-r must be >= 0 (0: off), got {self.lora_r}"),
+            (self.lora_alpha > 0, f"--lora-alpha must be > 0, got {self.lora_alpha}"),
+            (0 <= self.lora_dropout < 1, f"--lora-dropout must be in [0, 1), got {self.lora_dropout}"),
+            (bool(self.lora_target_modules.strip(", ")), "--lora-target-modules needs module names or all-linear"),
+            (self.dtype != "fp16" or self.lora_r > 0,
+             "--dtype fp16 trains only LoRA adapters (--lora-r N, kept in fp32): full fp16 training has no loss "
+             "scaling and AdamW's eps underflows in fp16; use --dtype bf16 (or fp32)"),
         ]
         for ok, msg in checks:
             if not ok:
                 raise ConfigError(msg)
+        from lmrl_algos.common.logging import parse_report_to
+
+        parse_report_to(self.report_to)  # ConfigError naming an unknown backend
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

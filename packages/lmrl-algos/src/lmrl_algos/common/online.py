@@ -37,6 +37,7 @@ from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.trainer import (
     canonical_env_id,
     check_finite,
+    check_lora,
     check_out,
     load_episodes,
     make_optimizer,
@@ -56,6 +57,7 @@ class OnlineRun:
         self.name, self.cfg, self.head_kwargs = name, cfg, head_kwargs
         self.out = Path(cfg.out)
         check_out(cfg, name)
+        check_lora(cfg, name)
         if not cfg.init and not cfg.data and not cfg.resume:
             raise ConfigError(f"{name}: pass --init (a BC checkpoint) or --data (to build --model tiny's tokenizer)")
         self.dist = init_distributed(cfg.device)
@@ -84,7 +86,8 @@ class OnlineRun:
         self.t_saved = time.time()
         self.done = self.round >= cfg.steps or agree(self.dist, self.device, self.out_of_time())[0]
         """Whether the run has played its last round (--steps or --time-budget)."""
-        self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, enabled=self.dist.is_main, desc=name)
+        self.log = MetricsLogger(self.out, total=cfg.steps, initial=self.round, enabled=self.dist.is_main, desc=name,
+                                 report_to=cfg.report_to, config={"algo": name, **cfg.to_dict()})
         self.evaluator = TrainingEvaluator(cfg, name, self.env_id, self.tok, self.device, self.log,
                                            main=self.dist.is_main)
 

@@ -25,11 +25,16 @@ from lmrl_algos.common.distributed import agree, init_distributed, resolve_devic
 from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.mdp import Segment, build_mdp, collate
-from lmrl_algos.models import LMWithHeads, load_model
+from lmrl_algos.models import LMWithHeads, add_lora, is_peft, load_adapter, load_model, load_pretrained
 from lmrl_envs import DatasetError, Episode, read_episodes
 
-__all__ = ["OfflineAlgorithm", "TrainingError", "batch_indices", "canonical_env_id", "check_finite", "check_out",
-           "load_episodes", "run_offline", "setup_model"]
+__all__ = ["LORA_ALGORITHMS", "OfflineAlgorithm", "TrainingError", "batch_indices", "canonical_env_id", "check_finite",
+           "check_lora", "check_out", "load_episodes", "run_offline", "setup_model"]
+
+LORA_ALGORITHMS = ("bc", "filtered_bc", "online_filtered_bc")
+"""The algorithms that train LoRA adapters (``--lora-r``). MC and ILQL keep a frozen behaviour copy and a target
+network of the whole model, and PPO a whole reference model, in their checkpoints; they may start (``--init``) from
+a LoRA checkpoint, whose adapter is then merged into the model they train in full."""
 
 
 class TrainingError(RuntimeError):
@@ -71,6 +76,8 @@ def _same_setting(name: str, started: Any, now: Any) -> bool:
     if name == "env":
         return canonical_env_id(started) == canonical_env_id(now)
     if name in ("data", "init", "model") and started and now:
+        if name == "model" and not (os.path.isdir(started) or os.path.isdir(now)):
+            return started == now  # "tiny" or a Hub id, not a path
         return os.path.abspath(started) == os.path.abspath(now)
     return started == now
 
@@ -111,18 +118,33 @@ def check_out(cfg: TrainConfig, algo: str) -> None:
                           f"it was started with (only {allowed} may change on --resume), or use a new --out")
 
 
+def check_lora(cfg: TrainConfig, algo: str) -> None:
+    """Refuse ``--lora-r`` for an algorithm that cannot train adapters (`LORA_ALGORITHMS`)."""
+    if cfg.lora_r and algo not in LORA_ALGORITHMS:
+        raise ConfigError(f"--lora-r: {algo} trains the whole model (it keeps full copies of it: a frozen behaviour "
+                          f"model, a target or reference network); LoRA is supported by {', '.join(LORA_ALGORITHMS)}. "
+                          f"Leave out --lora-r; --init may still be a LoRA checkpoint (its adapter is merged)")
+
+
 def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] | None, device) -> tuple:
     """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint or --model (and apply
-    --cpu-threads). A checkpoint is verified first (`checkpoint.verify`: whole, finite weights)."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    --cpu-threads, --dtype, --lora-r and --gradient-checkpointing). A checkpoint is verified first
+    (`checkpoint.verify`: whole, finite weights).
+
+    LoRA: --resume continues the checkpoint's adapter; an --init checkpoint's adapter is merged into its model
+    (a LoRA run then adds fresh adapters, a full run trains the merged model)."""
+    from transformers import AutoTokenizer
 
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
+    if cfg.dtype == "fp16" and torch.device(device).type != "cuda":
+        raise ConfigError("--dtype fp16 needs a CUDA device (CPUs have no fast fp16 matmuls); on CPU use --dtype bf16 "
+                          "or fp32")
     env = canonical_env_id(cfg.env)
     source = Path(cfg.out) / "checkpoint" if cfg.resume else (Path(cfg.init) if cfg.init else None)
     if source is None:
-        lm, tok = load_model(cfg.model, texts, seed=cfg.seed)
-        return LMWithHeads(lm, **head_kwargs).to(device), tok
+        lm, tok = load_model(cfg.model, texts, seed=cfg.seed, dtype=cfg.dtype)
+        return LMWithHeads(_adapt(lm, cfg), **head_kwargs).to(device), tok
     flag = "--resume" if cfg.resume else "--init"
     try:
         ckpt = checkpoint.verify(source)
@@ -130,10 +152,14 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
         if state["env_id"] != env:
             raise ConfigError(f"{flag} {source}: checkpoint is for {state['env_id']}, but --env is {env}")
         tok = AutoTokenizer.from_pretrained(ckpt / "model")
-        lm = AutoModelForCausalLM.from_pretrained(ckpt / "model")
+        lm = load_pretrained(ckpt / "model", cfg.dtype)
+        if (ckpt / checkpoint.ADAPTER).is_dir():
+            lm = load_adapter(lm, ckpt / checkpoint.ADAPTER, trainable=cfg.resume)
+            if not cfg.resume:
+                lm = lm.merge_and_unload()
     except (checkpoint.CheckpointError, OSError) as e:
         raise ConfigError(f"{flag}: {e}") from None
-    model = LMWithHeads(lm, **head_kwargs).to(device)
+    model = LMWithHeads(_adapt(lm, cfg), **head_kwargs).to(device)
     if (ckpt / "heads.safetensors").exists():  # --init: the heads this algorithm shares with it; --resume: all
         from safetensors.torch import load_file
 
@@ -141,6 +167,21 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
         own = model.head_state_dict()
         model.load_state_dict({k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}, strict=False)
     return model, tok
+
+
+def _adapt(lm: torch.nn.Module, cfg: TrainConfig) -> torch.nn.Module:
+    """Add fresh LoRA adapters (--lora-r, unless `lm` has them) and turn on --gradient-checkpointing."""
+    if cfg.lora_r and not is_peft(lm):
+        lm = add_lora(lm, r=cfg.lora_r, alpha=cfg.lora_alpha, dropout=cfg.lora_dropout,
+                      target_modules=cfg.lora_target_modules)
+    if cfg.gradient_checkpointing:
+        hf = lm.get_base_model() if is_peft(lm) else lm
+        # non-reentrant: the adapters get gradients although the (frozen) embeddings' outputs need none
+        if hasattr(hf, "activation_checkpointing_enable"):  # transformers >= 5 (the old name is deprecated)
+            hf.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            hf.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    return lm
 
 
 def check_finite(losses: list[torch.Tensor], step: int, out: Path, saved: int | None, log: MetricsLogger) -> None:
@@ -214,7 +255,7 @@ class OfflineAlgorithm:
 
 
 def _autocast(device: torch.device, cfg: TrainConfig):
-    if device.type == "cuda" and cfg.bf16:
+    if device.type == "cuda" and cfg.bf16 and cfg.dtype == "fp32":  # weights loaded in bf16/fp16 need no autocast
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -246,6 +287,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
     cfg.validate()
     out = Path(cfg.out)
     check_out(cfg, algo.name)
+    check_lora(cfg, algo.name)
     dist = init_distributed(cfg.device)
     device = resolve_device(cfg.device, dist)
     seed_everything(cfg.seed)
@@ -282,7 +324,8 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
         if dist.enabled:
             torch.distributed.barrier()
 
-    log = MetricsLogger(out, total=cfg.steps, initial=step, enabled=dist.is_main, desc=algo.name)
+    log = MetricsLogger(out, total=cfg.steps, initial=step, enabled=dist.is_main, desc=algo.name,
+                        report_to=cfg.report_to, config={"algo": algo.name, **cfg.to_dict()})
     evaluator = TrainingEvaluator(cfg, algo.name, env, tok, device, log, main=dist.is_main, max_length=max_length)
     tokens, total_tokens, t_log, losses = 0, 0, time.time(), []
     t_session = t_saved = time.time()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -115,6 +116,40 @@ class WordleEnv(TextEnv):
     def valid_actions(self) -> list[str]:
         """Every vocabulary word as an action (``"c r a n e\\n"``)."""
         return [format_guess(w) for w in self.vocab]
+
+    # ------------------------------------------------------------------ for a human player (`lmrl-envs play`)
+    @property
+    def play_rules(self) -> str:
+        """The rules and the colour key, shown by ``lmrl-envs play`` at the start and on ``:help``."""
+        repeated = ("a letter of the word is y wherever it is not g, however many copies you guess"
+                    if self.rule == "lmrl" else "as in the NYT game, each copy in the word is marked once")
+        return (
+            f"Find the hidden five-letter word in {N_GUESSES} guesses. Type a word: crane (or c r a n e).\n"
+            "After each guess you see one letter per position, the colour key:\n"
+            "  g  green   right letter, right place\n"
+            "  y  yellow  the letter is in the word, in another place\n"
+            "  b  black   the letter is not in the word\n"
+            f"Repeated letters: {repeated}.\n"
+            f"Reward -1 per guess, 0 for the solving guess. A word not in the list ({len(self.vocab)} words) "
+            f"is invalid (empty feedback, reward {self.bad_word_reward:g}) and still uses a guess."
+        )
+
+    def play_reveal(self) -> str:
+        """The hidden word, shown by ``lmrl-envs play`` when the game ends.
+
+        With ``resample_hidden`` (the default) no word is fixed until feedback pins one down, so one is drawn
+        from the words still consistent with the feedback (from a generator seeded with the episode seed,
+        never the env's own: revealing does not change later episodes).
+        """
+        if self.hidden_word is not None:
+            return f"The word was {self.hidden_word}."
+        words = self.candidates
+        if len(words) == 1:
+            return f"The word was {words[0]}."
+        word = random.Random(self.seed).choice(words)
+        shown = ", ".join(words[:10]) + (", ..." if len(words) > 10 else "")
+        return (f"The word was {word}, drawn from the {len(words)} words that fit the feedback ({shown}): as in "
+                "the original, the hidden word is drawn anew at each guess among the words that fit so far.")
 
     # ------------------------------------------------------------------ task hooks
     def _reset(self, options: dict[str, Any]) -> tuple[str, dict]:
