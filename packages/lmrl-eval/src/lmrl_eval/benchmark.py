@@ -437,9 +437,13 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
     from lmrl_algos.common.distributed import resolve_device
 
     resolve_device(cfg.device)  # --device cuda without a GPU fails here, not after the dataset is generated
-    if cfg.model != "tiny" and not Path(cfg.model).expanduser().is_dir():
-        raise ValueError(f"--model {cfg.model}: no such local directory; pass a model directory written by "
-                         "save_pretrained, or --model tiny (hub downloads need a network)")
+    if cfg.model != "tiny":  # a model directory or a Hub id in the local cache, checked before any work
+        from lmrl_algos.models import ModelError, resolve_model
+
+        try:
+            resolve_model(cfg.model)
+        except ModelError as e:
+            raise ValueError(str(e)) from None
     out = Path(cfg.out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out} is a file; pass a directory")
