@@ -41,6 +41,7 @@ from typing import Any
 
 from lmrl_data.io import bc_subset, iter_episodes, read_manifest
 from lmrl_envs import DatasetError, Episode
+from lmrl_envs.episode import atomic_writer
 
 __all__ = ["FILTERS_HELP", "episode_to_chat", "export_chat", "parse_filter"]
 
@@ -164,28 +165,19 @@ def export_chat(path: str | os.PathLike, out: str | os.PathLike, *, split: str =
     if bc_filter is not None:
         parse_filter(bc_filter)
     episodes = _select(path, split, bc_filter)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     counts = {"episodes": 0, "messages": 0, "skipped": 0}
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            for ep in episodes:
-                record = episode_to_chat(ep, system)
-                if not record["messages"]:
-                    counts["skipped"] += 1
-                    continue
-                try:
-                    f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
-                except UnicodeEncodeError as e:
-                    raise DatasetError(f"{path}: episode {counts['episodes']} (env_id {ep.env_id!r}, seed {ep.seed}) "
-                                       f"holds text UTF-8 cannot encode ({e.object[e.start:e.end]!r}); nothing was "
-                                       "written") from None
-                counts["episodes"] += 1
-                counts["messages"] += len(record["messages"])
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(out) as f:
+        for ep in episodes:
+            record = episode_to_chat(ep, system)
+            if not record["messages"]:
+                counts["skipped"] += 1
+                continue
+            try:
+                f.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+            except UnicodeEncodeError as e:
+                raise DatasetError(f"{path}: episode {counts['episodes']} (env_id {ep.env_id!r}, seed {ep.seed}) "
+                                   f"holds text UTF-8 cannot encode ({e.object[e.start:e.end]!r}); nothing was "
+                                   "written") from None
+            counts["episodes"] += 1
+            counts["messages"] += len(record["messages"])
     return counts

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lmrl_envs import DatasetError, Episode, read_episodes
+from lmrl_envs.episode import atomic_writer
 
 __all__ = [
     "MANIFEST_FORMAT",
@@ -53,17 +54,8 @@ _MANIFEST_KEYS = ("format", "task", "generator", "policy", "seed", "episodes", "
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write a text file atomically (temporary file, fsync, rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as f:
+        f.write(text)
 
 
 def file_sha256(path: str | os.PathLike) -> str:

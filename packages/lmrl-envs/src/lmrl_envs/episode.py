@@ -15,6 +15,7 @@ began when action i was chosen, so the exact prompt of every step is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -25,7 +26,7 @@ from typing import Any
 
 from lmrl_envs.core import Text, TextHistory
 
-__all__ = ["EPISODE_FORMAT", "DatasetError", "Episode", "read_episodes", "write_episodes"]
+__all__ = ["EPISODE_FORMAT", "DatasetError", "Episode", "atomic_writer", "read_episodes", "write_episodes"]
 
 EPISODE_FORMAT = "lmrl-episode/1"
 """Format tag of one JSONL episode line; a reader rejects any other version."""
@@ -188,30 +189,49 @@ def write_episodes(path: str | os.PathLike, episodes: Iterable[Episode]) -> int:
             ``"\\ud800"``; `TextEnv.step` replaces those in actions, so this means the texts did
             not come from an env's history).
     """
+    n = 0
+    with atomic_writer(path) as f:
+        for ep in episodes:
+            try:
+                f.write(ep.to_json() + "\n")
+            except UnicodeEncodeError as e:
+                raise DatasetError(
+                    f"{path}: episode {n} (env_id {ep.env_id!r}, seed {ep.seed}) holds text UTF-8 cannot encode "
+                    f"({e.object[e.start:e.end]!r}, a lone surrogate); nothing was written. Take the texts from "
+                    "env.history (env.step replaces lone surrogates with U+FFFD) or clean them with "
+                    "text.encode('utf-8', 'replace').decode('utf-8')"
+                ) from None
+            n += 1
+    return n
+
+
+@contextlib.contextmanager
+def atomic_writer(path: str | os.PathLike) -> Iterator:
+    """A text file (UTF-8) that replaces `path` only once it is whole: written to a temporary file beside
+    it (one per process), flushed to disk and renamed over `path`, so a reader sees the old file or the new
+    one, never a part. On any error (Ctrl-C included) the temporary file is removed and `path` is left as it
+    was. The one atomic write of the project (episodes, datasets, results, metrics).
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp()) / "a" / "b.txt"
+        >>> with atomic_writer(out) as f:
+        ...     _ = f.write("done\\n")
+        >>> out.read_text(), sorted(p.name for p in out.parent.iterdir())
+        ('done\\n', ['b.txt'])
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    n = 0
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: parallel writers of one file
     try:
         with open(tmp, "w", encoding="utf-8") as f:
-            for ep in episodes:
-                try:
-                    f.write(ep.to_json() + "\n")
-                except UnicodeEncodeError as e:
-                    raise DatasetError(
-                        f"{path}: episode {n} (env_id {ep.env_id!r}, seed {ep.seed}) holds text UTF-8 cannot encode "
-                        f"({e.object[e.start:e.end]!r}, a lone surrogate); nothing was written. Take the texts from "
-                        "env.history (env.step replaces lone surrogates with U+FFFD) or clean them with "
-                        "text.encode('utf-8', 'replace').decode('utf-8')"
-                    ) from None
-                n += 1
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return n
 
 
 def read_episodes(path: str | os.PathLike) -> Iterator[Episode]:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import lmrl_envs
+from lmrl_envs.episode import atomic_writer
 from lmrl_eval.normalize import task_name
 
 __all__ = ["ALGOS", "BUDGETS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark"]
@@ -236,12 +237,8 @@ def _warn(msg: str) -> None:
 def _atomic_json(path: Path, obj: Any) -> None:
     """Write JSON to a temporary file, flush it to disk, then rename it over `path`: a reader sees the old
     file or the new one, never a part."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # one per process: parallel benchmarks share OUT
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_writer(path) as f:  # one temporary file per process: parallel benchmarks share OUT
         f.write(json.dumps(obj, indent=1) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _read_json(path: Path, then: str) -> Any | None:

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from lmrl_algos.common.config import ConfigError
+from lmrl_envs.episode import atomic_writer
 
 __all__ = ["BACKENDS", "MetricsLogger", "parse_report_to"]
 
@@ -253,6 +254,5 @@ def _drop_rows_after(path: Path, step: int) -> None:
             continue
         if isinstance(row, dict) and isinstance(row.get("step"), int) and row["step"] <= step:
             kept.append(line + "\n")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(kept), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_writer(path) as f:
+        f.write("".join(kept))
