@@ -13,11 +13,12 @@ the reference and why. Common differences, applied to every task:
   observation. Measured on Maze FO (seed 0, quick budget): without it the BC model's outputs and
   the ILQL values trained from it were the same for every cell with the same walls (ILQL's V -6.3
   everywhere, score 67.8 over 3 seeds); with it ILQL's V follows the distance to the goal and ILQL
-  scores 92.4. Use ``--non-action-weight 0`` for pretrained models.
+  scores 92.4 (seed 0; 90.7 over 3 seeds in the quick budget, RESULTS.md). Use
+  ``--non-action-weight 0`` for pretrained models.
 * MC / ILQL decode free generation with ``support_p 0.9``: the value term re-weighs only the tokens of
   pi_beta's top-0.9 nucleus (the reference: the whole vocabulary). Tokens the data never holds keep
   their initial Q of 0, above every trained negative return, and beta multiplies the gap: a Wordle
-  MC probe gave 99.9 % invalid guesses without the nucleus and 0.07 % with it. Maze re-ranks its 4
+  MC checkpoint gave 100 % invalid guesses without the nucleus and 0.03 % with it. Maze re-ranks its 4
   moves, where this does not apply.
 * MC / ILQL train their value network from the value losses only and decode with a frozen copy of
   the BC model as pi_beta, as the reference (`lmrl_algos.common.value`).

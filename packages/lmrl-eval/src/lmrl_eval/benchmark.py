@@ -161,7 +161,7 @@ BUDGETS: dict[str, Budget] = {
         eval={e: None for e in ALL_ENVS},
     ),
 }
-"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 13 minutes on 2 CPU cores (measured: 13.1, seed 0, data included).
+"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 15 minutes on 2 CPU cores (measured: 14.9, seed 0, data included).
 ``standard``: every task with capped dataset sizes, hours on a CPU. ``paper``: the paper's dataset sizes
 and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
 

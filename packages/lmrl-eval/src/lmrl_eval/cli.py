@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--algos", type=_csv, default=None,
                    help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: all six)")
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
-                   help="quick: Maze FO, six methods, ~13 min on 2 CPU cores (default); standard: every task, "
+                   help="quick: Maze FO, six methods, ~15 min on 2 CPU cores (default); standard: every task, "
                         "hours on a CPU; paper: the paper's sizes and steps, for GPUs")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2 (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
