@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import torch
 
-from lmrl_algos.models import LMWithHeads, load_pretrained, resolve_model
+from lmrl_algos.models import LMWithHeads, check_dtype_device, load_pretrained, resolve_model
 from lmrl_algos.policy import LMPolicy, _Slot
 from lmrl_envs import TextHistory, history_text
 
@@ -133,8 +133,7 @@ def load_hf_policy(spec: str, device="cpu", *, dtype: str = "fp32", **kwargs) ->
 
     from lmrl_algos.models import ModelError
 
-    if dtype == "fp16" and torch.device(device).type != "cuda":
-        raise ModelError("--dtype fp16 needs a CUDA device (CPUs have no fast fp16 matmuls); use bf16 or fp32")
+    check_dtype_device(dtype, device)
     path = resolve_model(spec)
     try:
         tok = AutoTokenizer.from_pretrained(path)

@@ -117,6 +117,13 @@ def torch_dtype(name: str) -> torch.dtype:
         raise ModelError(f"--dtype {name!r}: choose one of {', '.join(_DTYPES)}") from None
 
 
+def check_dtype_device(dtype: str, device) -> None:
+    """`ModelError` for fp16 weights off CUDA (CPUs have no fast fp16 matmuls): the one rule of the trainers,
+    `load_policy` and the ``hf:`` policy."""
+    if dtype == "fp16" and torch.device(device).type != "cuda":
+        raise ModelError("--dtype fp16 needs a CUDA device (CPUs have no fast fp16 matmuls); use --dtype bf16 or fp32")
+
+
 def downloads_allowed() -> bool:
     """Whether a Hub id missing from the local cache may be downloaded: only when ``LMRL_ALLOW_DOWNLOADS=1`` is set
     and ``HF_HUB_OFFLINE`` is not (a run never touches the network unless asked to)."""

@@ -157,7 +157,6 @@ class LMPolicy:
         self.stop = newline_id(tokenizer) if stop_ids is None else stop_ids[0]
         self.stop_ids = {self.stop} if stop_ids is None else set(stop_ids)
         """Token ids that end an action (default: ``"\\n"``)."""
-        self._stop_tensor = torch.tensor(sorted(self.stop_ids), device=self.device)
         self.seed = seed
         self._gens: dict[int, torch.Generator] = {}
         """The sampling generator of each slot's running episode (see `begin_episode`)."""
@@ -339,23 +338,21 @@ class LMPolicy:
         ids, att = self._left_pad(new_tokens)
         out = self._cache.forward(self.model, ids, att.bool(), last_only=True)
         n = len(slots)
-        done = torch.zeros(n, dtype=torch.bool, device=self.device)
+        live = [True] * n  # rows still generating; a finished row draws no random number (batch-independent)
         new: list[list[int]] = [[] for _ in range(n)]
         fed = [0] * n
         for step in range(budget):
-            scores = self._scores(out)
-            tok = self._pick(scores, slots, (~done).tolist())  # a finished row draws nothing: batch-independent
-            feed = ~done
-            done |= torch.isin(tok, self._stop_tensor)
-            ids, live = tok.tolist(), feed.tolist()  # one device sync per token, not one per row
+            tok = self._pick(self._scores(out), slots, live)
+            ids, feed = tok.tolist(), live  # the one device sync per token
             for i in range(n):
-                if live[i]:
+                if feed[i]:
                     new[i].append(ids[i])
-            if not any(live[i] and ids[i] not in self.stop_ids for i in range(n)) or step == budget - 1:
+            live = [on and t not in self.stop_ids for on, t in zip(feed, ids, strict=True)]
+            if not any(live) or step == budget - 1:
                 break
-            out = self._cache.forward(self.model, tok.unsqueeze(1), feed.unsqueeze(1))
+            out = self._cache.forward(self.model, tok.unsqueeze(1), torch.tensor(feed, device=self.device).unsqueeze(1))
             for i in range(n):
-                fed[i] += live[i]
+                fed[i] += feed[i]
         return new, fed
 
     # ------------------------------------------------------------------ re-ranking
@@ -454,7 +451,7 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
     """
     from transformers import AutoTokenizer
 
-    from lmrl_algos.models import load_adapter, load_pretrained
+    from lmrl_algos.models import check_dtype_device, load_adapter, load_pretrained
 
     state = checkpoint.read_state(path)
     if env_id is not None:
@@ -470,9 +467,7 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
         dtype = cfg.get("dtype", "fp32")
         if dtype == "fp16" and torch.device(device).type != "cuda":
             dtype = "fp32"  # a run trained on a GPU, decoded on a CPU (no fast fp16 matmuls); fp16 -> fp32 is exact
-    elif dtype == "fp16" and torch.device(device).type != "cuda":
-        raise checkpoint.CheckpointError("dtype fp16 needs a CUDA device (CPUs have no fast fp16 matmuls); use bf16 "
-                                         "or fp32")
+    check_dtype_device(dtype, device)
     tok = AutoTokenizer.from_pretrained(ckpt / "model")
     lm = load_pretrained(ckpt / "model", dtype)
     if (ckpt / checkpoint.ADAPTER).is_dir():  # a LoRA run: its adapter merged into the base for decoding

@@ -25,7 +25,15 @@ from lmrl_algos.common.distributed import agree, init_distributed, resolve_devic
 from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.mdp import Segment, build_mdp, collate
-from lmrl_algos.models import LMWithHeads, add_lora, is_peft, load_adapter, load_model, load_pretrained
+from lmrl_algos.models import (
+    LMWithHeads,
+    add_lora,
+    check_dtype_device,
+    is_peft,
+    load_adapter,
+    load_model,
+    load_pretrained,
+)
 from lmrl_envs import DatasetError, Episode, read_episodes
 
 __all__ = ["LORA_ALGORITHMS", "OfflineAlgorithm", "TrainingError", "batch_indices", "canonical_env_id", "check_finite",
@@ -137,9 +145,7 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
 
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
-    if cfg.dtype == "fp16" and torch.device(device).type != "cuda":
-        raise ConfigError("--dtype fp16 needs a CUDA device (CPUs have no fast fp16 matmuls); on CPU use --dtype bf16 "
-                          "or fp32")
+    check_dtype_device(cfg.dtype, device)
     env = canonical_env_id(cfg.env)
     source = Path(cfg.out) / "checkpoint" if cfg.resume else (Path(cfg.init) if cfg.init else None)
     if source is None:
