@@ -109,14 +109,6 @@ def test_splits_file_input_filters_and_overwrite(dataset, tmp_path, capsys):
     assert [(r["env_id"], r["seed"]) for r in _lines(train_out)] == evals
 
 
-def _cli(argv, capsys):
-    try:
-        rc = main(argv)
-    except SystemExit as e:  # argparse's own errors
-        rc = e.code
-    return rc, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("argv, message", [
     (["export", "{tmp}/missing", "--out", "{tmp}/o.jsonl"],
      "lmrl-data export: {tmp}/missing: no such dataset directory or .jsonl file"),
@@ -138,10 +130,10 @@ def _cli(argv, capsys):
     (["export", "{data}", "--out", "{tmp}/o.jsonl", "--split", "test"], "argument --split: invalid choice: 'test'"),
     (["export", "{data}"], "lmrl-data export: error: the following arguments are required: --out"),
 ])
-def test_bad_arguments_exit_2_with_one_line_and_write_nothing(dataset, tmp_path, capsys, argv, message):
+def test_bad_arguments_exit_2_with_one_line_and_write_nothing(dataset, tmp_path, cli, argv, message):
     (tmp_path / "exists.jsonl").write_text("keep me\n")
     before = {p.name: p.read_bytes() for p in dataset.iterdir()}
-    rc, err = _cli([a.format(tmp=tmp_path, data=dataset) for a in argv], capsys)
+    rc, err = cli([a.format(tmp=tmp_path, data=dataset) for a in argv])
     assert rc == 2
     assert message.format(tmp=tmp_path, data=dataset) in err and err.count("\n") == 1, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exists.jsonl"]
@@ -149,21 +141,21 @@ def test_bad_arguments_exit_2_with_one_line_and_write_nothing(dataset, tmp_path,
     assert {p.name: p.read_bytes() for p in dataset.iterdir()} == before
 
 
-def test_a_bad_input_line_exits_1_naming_file_and_line_and_keeps_the_old_output(dataset, tmp_path, capsys):
+def test_a_bad_input_line_exits_1_naming_file_and_line_and_keeps_the_old_output(dataset, tmp_path, cli):
     src = tmp_path / "eps.jsonl"
     lines = (dataset / "train.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
     src.write_text("".join(lines[:3]) + lines[3].replace('"rewards":[', '"rewards":[1.0,') + "".join(lines[4:]),
                    encoding="utf-8")
     out = tmp_path / "chat.jsonl"
     out.write_text("old\n")
-    rc, err = _cli(["export", str(src), "--out", str(out), "--overwrite"], capsys)
+    rc, err = cli(["export", str(src), "--out", str(out), "--overwrite"])
     assert rc == 1
     bad = json.loads(lines[3])
     assert err == (f"lmrl-data export: {src}:4: rewards: need one reward per action ({sum(bad['is_action'])}), "
                    f"got {len(bad['rewards']) + 1}\n")
     assert out.read_text() == "old\n" and sorted(p.name for p in tmp_path.iterdir()) == ["chat.jsonl", "eps.jsonl"]
     (tmp_path / "notdata").mkdir()
-    rc, err = _cli(["export", str(tmp_path / "notdata"), "--out", str(tmp_path / "x.jsonl")], capsys)
+    rc, err = cli(["export", str(tmp_path / "notdata"), "--out", str(tmp_path / "x.jsonl")])
     assert (rc, err) == (1, f"lmrl-data export: {tmp_path / 'notdata' / 'train.jsonl'}: no such episode file "
                             "(generate one with `lmrl-data generate`)\n")
     assert not (tmp_path / "x.jsonl").exists()

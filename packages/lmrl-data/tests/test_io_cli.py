@@ -189,15 +189,6 @@ def test_cli_list(capsys):
     assert "1,100,000 episodes  %BC=top30" in out
 
 
-def _cli(argv, capsys):
-    """Run the CLI in-process: (exit code, stderr). An uncaught exception (a traceback) fails the test."""
-    try:
-        rc = main(argv)
-    except SystemExit as e:  # argparse's own errors
-        rc = e.code
-    return rc, capsys.readouterr().err
-
-
 @pytest.mark.parametrize("argv, message", [
     (["validate", "{tmp}/missing"], "lmrl-data validate: {tmp}/missing: no such dataset directory or .jsonl file"),
     (["stats", "{tmp}/missing/train.jsonl"], "lmrl-data stats: {tmp}/missing/train.jsonl: no such dataset directory"),
@@ -220,9 +211,9 @@ def _cli(argv, capsys):
     (["frobnicate"], "lmrl-data: error: argument command: invalid choice: 'frobnicate'"),
     ([], "lmrl-data: error: the following arguments are required: command"),
 ])
-def test_cli_bad_arguments_exit_2_with_one_line(tmp_path, capsys, argv, message):
+def test_cli_bad_arguments_exit_2_with_one_line(tmp_path, cli, argv, message):
     (tmp_path / "a-file").write_text("not a directory\n")
-    rc, err = _cli([a.format(tmp=tmp_path) for a in argv], capsys)
+    rc, err = cli([a.format(tmp=tmp_path) for a in argv])
     assert rc == 2
     assert message.format(tmp=tmp_path) in err and err.count("\n") == 1 and err.endswith("\n"), err
     assert not (tmp_path / "o").exists()
