@@ -9,9 +9,10 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from lmrl_algos import ALGORITHMS
+from lmrl_algos import ALGORITHMS, make_config
 from lmrl_algos.cli import main
 from lmrl_algos.common.logging import MetricsLogger
+from lmrl_algos.common.trainer import lr_factor
 
 FLAGS = ["--batch-size", "4", "--max-length", "64", "--lr", "1e-3", "--device", "cpu", "--no-bf16", "--log-every", "1"]
 WEIGHTS = "checkpoint/model/model.safetensors"
@@ -74,6 +75,29 @@ def test_resume_refuses_changed_settings_by_name(run, toy_data, capsys):
     assert code == 2
     assert "settings: --seed 1 (started with 0); --batch-size 8 (started with 4)." in err
     assert _snapshot(run) == before
+
+
+def test_a_cosine_schedule_decays_to_zero_at_steps_and_its_steps_cannot_change_on_resume(toy_data, tmp_path, capsys):
+    out = tmp_path / "cos"
+    assert main(_train_args("bc", toy_data, out, "--steps", "4", "--lr-schedule", "cosine", "--lr", "0.01")) == 0
+    state = json.loads((out / "checkpoint" / "state.json").read_text())
+    # LambdaLR's last_lr is the rate the next step would use: after 4 of 4 steps a cosine is at 0
+    assert state["scheduler"]["_last_lr"] == [pytest.approx(0.0, abs=1e-12)]
+    assert [round(lr_factor(s, make_config("bc", env="x", out="x", steps=4, lr_schedule="cosine")), 3)
+            for s in range(4)] == [1.0, 0.854, 0.5, 0.146]
+    before = _snapshot(out)
+    code, err = _cli(capsys, _train_args("bc", toy_data, out, "--steps", "8", "--lr-schedule", "cosine",
+                                         "--lr", "0.01", "--resume"))
+    assert code == 2
+    assert "--steps 8 (started with 4; --lr-schedule cosine decays over --steps, so they cannot change)" in err
+    assert _snapshot(out) == before
+
+
+def test_online_trainers_refuse_a_decaying_schedule(toy_data, tmp_path, capsys):
+    code, err = _cli(capsys, _train_args("ppo", toy_data, tmp_path / "ppo", "--steps", "1", "--lr-schedule", "cosine"))
+    assert code == 2
+    assert "--lr-schedule cosine: the online trainers keep a constant rate" in err
+    assert not (tmp_path / "ppo").exists()
 
 
 def test_resume_may_extend_steps_and_change_how_often_it_saves_and_logs(run, toy_data, capsys, monkeypatch):

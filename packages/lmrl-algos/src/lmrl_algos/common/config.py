@@ -17,12 +17,15 @@ import textwrap
 from dataclasses import dataclass
 from functools import cache
 
-__all__ = ["DTYPES", "RESUMABLE", "ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
+__all__ = ["DTYPES", "LR_SCHEDULES", "RESUMABLE", "ConfigError", "OnlineConfig", "TrainConfig", "field_docs"]
 
 
 class ConfigError(ValueError):
     """A flag or config value out of range; the message names the flag."""
 
+
+LR_SCHEDULES = ("constant", "cosine")
+"""The values of ``--lr-schedule`` (`lmrl_algos.common.trainer.make_optimizer`)."""
 
 DTYPES = ("fp32", "bf16", "fp16")
 """The values of ``--dtype`` (`lmrl_algos.models.torch_dtype` maps them to torch dtypes)."""
@@ -87,7 +90,12 @@ class TrainConfig:
     max_length: int = 256
     """Longest token sequence; longer episodes are split into chained segments."""
     warmup_steps: int = 0
-    """Linear learning-rate warm-up steps, then constant."""
+    """Linear learning-rate warm-up steps, then --lr-schedule."""
+    lr_schedule: str = "constant"
+    """The learning rate after warm-up: constant (the reference's) or cosine (decays to 0 at --steps; offline
+    trainers only). A regression onto noisy targets (MC's sampled returns) ends near their mean only if the rate
+    decays: at a constant rate the last iterate keeps the noise of the last batches. With cosine, --steps is part of
+    the schedule and cannot change on --resume."""
     weight_decay: float = 0.0
     """AdamW weight decay."""
     grad_clip: float = 1.0
@@ -135,6 +143,8 @@ class TrainConfig:
             (self.batch_size >= 1, f"--batch-size must be >= 1, got {self.batch_size}"),
             (self.max_length >= 8, f"--max-length must be >= 8, got {self.max_length}"),
             (self.warmup_steps >= 0, "--warmup-steps must be >= 0"),
+            (self.lr_schedule in LR_SCHEDULES,
+             f"--lr-schedule must be one of {', '.join(LR_SCHEDULES)}, got {self.lr_schedule!r}"),
             (self.weight_decay >= 0, "--weight-decay must be >= 0"),
             (self.grad_clip >= 0, "--grad-clip must be >= 0"),
             (0 < self.gamma <= 1, f"--gamma must be in (0, 1], got {self.gamma}"),
@@ -177,6 +187,9 @@ class OnlineConfig(TrainConfig):
 
     def validate(self) -> None:
         super().validate()
+        if self.lr_schedule != "constant":
+            raise ConfigError(f"--lr-schedule {self.lr_schedule}: the online trainers keep a constant rate (their "
+                              "number of optimiser steps depends on the rollouts); leave out --lr-schedule")
         for name in ("n_rollouts", "rollout_batch", "max_new_tokens"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"--{name.replace('_', '-')} must be >= 1")

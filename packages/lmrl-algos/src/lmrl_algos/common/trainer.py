@@ -120,6 +120,9 @@ def check_out(cfg: TrainConfig, algo: str) -> None:
     changed = [f"--{f.name.replace('_', '-')} {getattr(cfg, f.name)!r} (started with {started.get(f.name, f.default)!r})"
                for f in dataclasses.fields(cfg) if f.name not in (*RESUMABLE, "out")  # the run directory may move
                and not _same_setting(f.name, started.get(f.name, f.default), getattr(cfg, f.name))]
+    if cfg.lr_schedule != "constant" and cfg.steps != started.get("steps"):
+        changed.append(f"--steps {cfg.steps} (started with {started.get('steps')}; --lr-schedule {cfg.lr_schedule} "
+                       "decays over --steps, so they cannot change)")
     if changed:
         allowed = ", ".join("--" + name.replace("_", "-") for name in RESUMABLE if name != "resume")
         raise ConfigError(f"--resume: {out} was started with other settings: {'; '.join(changed)}. Pass the values "
@@ -266,12 +269,29 @@ def _autocast(device: torch.device, cfg: TrainConfig):
     return contextlib.nullcontext()
 
 
+def lr_factor(step: int, cfg: TrainConfig) -> float:
+    """The multiple of --lr used by optimiser step `step` (0-based): linear warm-up over --warmup-steps, then
+    constant, or a cosine from 1 to 0 over the remaining steps up to --steps.
+
+    Example:
+        >>> cfg = TrainConfig(env="maze-fo", out="x", steps=10, warmup_steps=2, lr_schedule="cosine")
+        >>> [round(lr_factor(s, cfg), 2) for s in (0, 1, 2, 6, 9)]
+        [0.5, 1.0, 1.0, 0.5, 0.04]
+    """
+    warm = cfg.warmup_steps
+    if step < warm:
+        return (step + 1) / warm
+    if cfg.lr_schedule == "constant":
+        return 1.0
+    done = (step - warm) / max(1, cfg.steps - warm)
+    return 0.5 * (1.0 + math.cos(math.pi * min(1.0, done)))
+
+
 def make_optimizer(model: torch.nn.Module, cfg: TrainConfig):
-    """AdamW (0.9, 0.95, eps 1e-8) with linear warm-up then a constant learning rate."""
+    """AdamW (0.9, 0.95, eps 1e-8) with the learning rate of `lr_factor` (warm-up, then --lr-schedule)."""
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=cfg.lr, betas=(0.9, 0.95), eps=1e-8, weight_decay=cfg.weight_decay)
-    warm = cfg.warmup_steps
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warm) if warm else 1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
     return opt, sched
 
 
