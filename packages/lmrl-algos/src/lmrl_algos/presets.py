@@ -38,6 +38,8 @@ __all__ = ["DECODING", "PRESETS", "describe", "preset_task", "preset_values"]
 
 _TINY = "lr 1e-3 and batch 32 for a tiny model from scratch (reference: gpt2 fine-tuned at 1e-4, batch 128)"
 _SUPPORT = "; free generation adds beta * value only within pi_beta's top-0.9 nucleus (reference: whole vocabulary)"
+_COSINE = ("; lr_schedule cosine (reference: constant): the Q head regresses onto sampled returns, and only a "
+           "decaying rate ends near their mean")
 _READ = "; non_action_weight 1 so that it learns to read its observations (reference: 0, pretrained gpt2)"
 
 
@@ -52,8 +54,9 @@ def _task(bc_lr, pct, mc, ilql, ppo, *, gamma_ppo=0.99, bc_note=_TINY, online_ke
         "bc": ({"lr": bc_lr, "batch_size": 32, "non_action_weight": 1.0}, bc_note + _READ),
         "filtered_bc": ({"lr": bc_lr, "batch_size": 32, "non_action_weight": 1.0, **pct_vals},
                         bc_note + _READ + "; filter as Table 3"),
-        "mc": ({"lr": mc[0], "batch_size": 32, "beta": mc[1], "gamma": mc[2], "cql_weight": mc[3], "support_p": 0.9},
-               "Table 3 values; batch 32 (reference 64-128)" + _SUPPORT),
+        "mc": ({"lr": mc[0], "batch_size": 32, "beta": mc[1], "gamma": mc[2], "cql_weight": mc[3], "support_p": 0.9,
+                "lr_schedule": "cosine"},
+               "Table 3 values; batch 32 (reference 64-128)" + _SUPPORT + _COSINE),
         "ilql": ({"lr": ilql[0], "batch_size": 32, "beta": ilql[1], "cql_weight": ilql[2], "tau": ilql[3],
                   "gamma": ilql[4], "support_p": 0.9}, "Table 3 values; batch 32 (reference 128)" + _SUPPORT),
         "ppo": ({"lr": ppo[0], "n_rollouts": ppo[1], "lam": ppo[2], "gamma": gamma_ppo, "kl_coef": ppo[3],
@@ -71,7 +74,8 @@ PRESETS: dict[str, dict[str, tuple[dict, str]]] = {
     # between moves there are noise that a large beta amplifies. Tabular MC on the quick dataset (mean partial
     # return per cell and move, decoded as pi_beta exp(beta Q), 1000 rollouts): beta 0.5 / 1 / 2 / 4 / 8 return
     # -34 / -40 / -61 / -76 / -88 (the frequency policy: -83). A trained quick-budget MC scored 58.6 at beta 1
-    # and 33.6 at beta 8 (200 episodes). ILQL's advantages are stitched by its Bellman backups: beta 8 kept
+    # and 33.6 at beta 8 (200 episodes). With the cosine schedule (every task's MC preset) the quick-budget MC of seed 0
+    # scored 77.7 against 53.3 at a constant rate (800 episodes, the same data and BC init). ILQL's advantages are stitched by its Bellman backups: beta 8 kept
     # (the same quick ILQL run: beta 2 / 8 / 16 scored 54.6 / 65.2 / 59.5).
     # Maze online %BC keeps the successful rollouts (`maze/online_filtered_bc/*.py` filters on the final reward
     # 0): the top 30 % by return of a weak policy's rollouts are mostly ties at -101, i.e. loops.
