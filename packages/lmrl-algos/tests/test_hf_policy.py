@@ -5,9 +5,9 @@ import pytest
 import torch
 
 import lmrl_envs
-from lmrl_algos.hf_policy import chat_messages, load_hf_policy, stop_token_ids
+from lmrl_algos.hf_policy import load_hf_policy, stop_token_ids
 from lmrl_algos.models import build_tiny_model, build_tiny_tokenizer
-from lmrl_envs import Text
+from lmrl_envs import Text, chat_messages
 
 TEMPLATE = ("{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
             "{% if add_generation_prompt %}<assistant>{% endif %}")

@@ -29,30 +29,12 @@ import torch
 
 from lmrl_algos.models import LMWithHeads, check_dtype_device, load_pretrained, resolve_model
 from lmrl_algos.policy import LMPolicy, _Slot
-from lmrl_envs import TextHistory, history_text
+from lmrl_envs import TextHistory, chat_messages, completion_action, history_text
 
-__all__ = ["HFPolicy", "chat_messages", "load_hf_policy", "stop_token_ids"]
+__all__ = ["HFPolicy", "load_hf_policy", "stop_token_ids"]
 
 MAX_CONTEXT = 4096
 """Longest prompt + action of an `HFPolicy` by default (the model's own limit where that is smaller)."""
-
-
-def chat_messages(history: TextHistory) -> list[dict[str, str]]:
-    """The history as chat turns: observations -> ``user``, actions -> ``assistant``.
-
-    Example:
-        >>> from lmrl_envs import Text
-        >>> chat_messages((Text("Hi.\\n", False), Text("Where?\\n", False), Text("left\\n", True)))
-        [{'role': 'user', 'content': 'Hi.\\nWhere?'}, {'role': 'assistant', 'content': 'left'}]
-    """
-    turns: list[dict[str, str]] = []
-    for t in history:
-        role = "assistant" if t.is_action else "user"
-        if turns and turns[-1]["role"] == role:
-            turns[-1]["content"] += t.text
-        else:
-            turns.append({"role": role, "content": t.text})
-    return [{"role": m["role"], "content": m["content"].rstrip("\n")} for m in turns]
 
 
 def stop_token_ids(tokenizer, lm=None) -> list[int]:
@@ -115,7 +97,7 @@ class HFPolicy(LMPolicy):
         actions = []
         for slot, prompt, ids, n in zip(slots, prompts, generated, fed, strict=True):
             text = self.tok.decode(ids, skip_special_tokens=True)
-            actions.append(text.split("\n", 1)[0] + "\n")
+            actions.append(completion_action(text))
             state = self._slots.setdefault(slot, _Slot())
             state.row, state.cached = prompt + ids, len(prompt) + n  # the next prompt reuses the common prefix
             state.actions.append(ids)

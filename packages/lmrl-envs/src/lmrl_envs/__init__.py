@@ -16,6 +16,8 @@ from lmrl_envs.core import (
     Text,
     TextEnv,
     TextHistory,
+    chat_messages,
+    completion_action,
     history_text,
     normalize_action,
 )
@@ -41,6 +43,8 @@ __all__ = [
     "VectorEnv",
     "as_policy",
     "check_env",
+    "chat_messages",
+    "completion_action",
     "history_text",
     "list_envs",
     "make",

@@ -34,6 +34,8 @@ __all__ = [
     "Text",
     "TextEnv",
     "TextHistory",
+    "chat_messages",
+    "completion_action",
     "history_text",
     "normalize_action",
 ]
@@ -71,6 +73,34 @@ def history_text(history: TextHistory) -> str:
         'Wordle:\\nc r a n e\\n'
     """
     return "".join(t.text for t in history)
+
+
+def chat_messages(history: TextHistory) -> list[dict[str, str]]:
+    """The history as chat turns: observations -> ``user``, actions -> ``assistant``.
+
+    Example:
+        >>> from lmrl_envs import Text
+        >>> chat_messages((Text("Hi.\\n", False), Text("Where?\\n", False), Text("left\\n", True)))
+        [{'role': 'user', 'content': 'Hi.\\nWhere?'}, {'role': 'assistant', 'content': 'left'}]
+    """
+    turns: list[dict[str, str]] = []
+    for t in history:
+        role = "assistant" if t.is_action else "user"
+        if turns and turns[-1]["role"] == role:
+            turns[-1]["content"] += t.text
+        else:
+            turns.append({"role": role, "content": t.text})
+    return [{"role": m["role"], "content": m["content"].rstrip("\n")} for m in turns]
+
+
+def completion_action(text: str) -> str:
+    """The action in a model's reply: the text up to its first ``"\\n"``, plus ``"\\n"`` (the env's action format).
+
+    Example:
+        >>> completion_action("move up\\nbecause the goal is above"), completion_action("")
+        ('move up\\n', '\\n')
+    """
+    return text.split("\n", 1)[0] + "\n"
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")

@@ -5,6 +5,8 @@ Examples::
     lmrl-eval evaluate --env maze-fo --policy expert --episodes 100
     lmrl-eval evaluate --env wordle --policy runs/quick/wordle/bc/seed0 --json
     lmrl-eval evaluate --env wordle --policy hf:Qwen/Qwen2.5-0.5B-Instruct --episodes 64 --save-episodes wordle.jsonl
+    lmrl-eval evaluate --env wordle --policy openai:gpt-4o-mini --episodes 64     # OPENAI_API_KEY from the environment
+    lmrl-eval evaluate --env maze-fo --policy openai:Qwen/Qwen2.5-7B-Instruct --base-url http://127.0.0.1:8000/v1
     lmrl-eval benchmark --out runs/quick                    # the main job (quick budget)
     lmrl-eval benchmark --envs maze-fo,wordle --algos bc,ilql --budget standard --seeds 0,1,2 --out runs/std
     lmrl-eval report runs/quick
@@ -50,26 +52,73 @@ def _seeds(value: str) -> list[int]:
     return seeds
 
 
+_OPENAI_FLAGS = {"base_url": "--base-url", "api_key_env": "--api-key-env", "temperature": "--temperature",
+                 "max_tokens": "--max-tokens", "timeout": "--timeout", "max_retries": "--max-retries",
+                 "concurrency": "--concurrency", "system_prompt": "--system-prompt"}
+"""The evaluate flags of ``--policy openai:MODEL`` (argparse dest -> flag); None when not given."""
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a number of seconds, got {value!r}") from None
+    if not 0 < number < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {value}")
+    return number
+
+
+def _temperature(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes a number, got {value!r}") from None
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value} (0: greedy)")
+    return number
+
+
+def _policy_kwargs(args: argparse.Namespace) -> dict:
+    """The policy's settings from the flags; a flag its policy cannot use is an error."""
+    given = {dest: getattr(args, dest) for dest in _OPENAI_FLAGS if getattr(args, dest) is not None}
+    kwargs: dict = {"greedy": True} if args.greedy else {}
+    if args.policy.startswith("openai:"):
+        if args.dtype:
+            raise ValueError(f"--dtype sets local weights; --policy {args.policy} runs on its server: leave it out")
+        return {**kwargs, **given}
+    if given:
+        raise ValueError(f"{', '.join(_OPENAI_FLAGS[d] for d in given)}: only for --policy openai:MODEL, not "
+                         f"--policy {args.policy}")
+    if args.dtype:
+        kwargs["dtype"] = args.dtype
+    return kwargs
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from lmrl_eval.evaluate import decoding_metrics, describe_decoding, evaluate
+    from lmrl_eval.openai_policy import APIError
     from lmrl_eval.policies import load_eval_policy
 
     save = args.save_episodes
     if save is not None and (save.is_dir() or (save.parent.exists() and not save.parent.is_dir())):
         raise ValueError(f"--save-episodes {save}: not a writable file path (a directory, or under a file); "
                          "pass a file name such as episodes.jsonl")
-    kwargs = {"greedy": True} if args.greedy else {}
-    if args.dtype:
-        kwargs["dtype"] = args.dtype
-    policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device, **kwargs)
-    result, episodes = evaluate(args.env, policy, args.episodes, seed=args.seed,
-                                batch_size=1 if args.policy == "human" else args.batch_size, workers=args.workers,
-                                progress=not args.json, return_episodes=True)
+    policy = load_eval_policy(args.policy, args.env, seed=args.seed, device=args.device, **_policy_kwargs(args))
+    try:
+        result, episodes = evaluate(args.env, policy, args.episodes, seed=args.seed,
+                                    batch_size=1 if args.policy == "human" else args.batch_size,
+                                    workers=args.workers, progress=not args.json, return_episodes=True)
+        decoding = decoding_metrics(args.env, policy)
+    except APIError as e:  # the endpoint refused, or kept failing: one line, nothing written
+        print(f"lmrl-eval: error: {e}", file=sys.stderr)
+        return 2
     if save is not None:
         from lmrl_envs import write_episodes
 
         write_episodes(save, episodes)  # atomic: a temporary file renamed into place
-    record = {**result.to_dict(), **decoding_metrics(args.env, policy)}
+    record = {**result.to_dict(), **decoding}
+    if hasattr(policy, "usage_record"):  # API policies: what the evaluation spent
+        record["usage"] = policy.usage_record()
     if args.json:
         print(json.dumps(record))
     else:
@@ -82,6 +131,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             acc = record.get("move_accuracy")
             print(f"decoding: {describe_decoding(record['decode'])}"
                   + (f" | greedy move accuracy {acc['correct']}/{acc['cells']}" if acc else ""))
+        if "usage" in record:
+            u = record["usage"]
+            print(f"api: {u['model']} at {u['base_url']} | {u['requests']} requests ({u['retries']} retries) | "
+                  f"tokens: {u['prompt_tokens']} prompt + {u['completion_tokens']} completion")
         if save is not None:
             print(f"episodes: {save} ({len(episodes)}, lmrl_envs.read_episodes reads them)")
     return 0
@@ -114,18 +167,44 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env", required=True, help="task id, e.g. maze-fo")
     p.add_argument("--policy", required=True,
                    help="random | expert | behaviour | human | a checkpoint directory | hf:PATH_OR_ID (any "
-                        "transformers causal LM: a local directory or a Hub id in the local Hugging Face cache)")
+                        "transformers causal LM: a local directory or a Hub id in the local Hugging Face cache) | "
+                        "openai:MODEL (a model behind an OpenAI-compatible chat endpoint: OpenAI, vLLM, llama.cpp)")
     p.add_argument("--episodes", type=_at_least(1, " (leave --episodes out for the protocol's count)"), default=None,
                    help="episodes (default: the paper's protocol count)")
     p.add_argument("--seed", type=_at_least(0), default=0, help="evaluation seed (default 0)")
     p.add_argument("--batch-size", type=_at_least(1), default=32, help="environments stepped together (default 32)")
-    p.add_argument("--workers", type=_at_least(0), default=0, help="threads stepping slow envs (Stockfish, LM oracles)")
+    p.add_argument("--workers", type=_at_least(0), default=0,
+                   help="threads stepping slow envs (Stockfish, LM oracles); openai: requests: --concurrency")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device for checkpoints")
     p.add_argument("--greedy", action="store_true",
-                   help="checkpoints: greedy decoding (default: sample at temperature 1, as the reference)")
+                   help="greedy decoding: checkpoints and hf: models (default: sample at temperature 1, as the "
+                        "reference); openai: models: temperature 0 (default: see --temperature)")
     p.add_argument("--dtype", choices=("fp32", "bf16", "fp16"), default=None,
                    help="weights of checkpoints and hf: models (default: a checkpoint's training dtype, hf: fp32; "
                         "fp16 needs CUDA)")
+    o = p.add_argument_group("--policy openai:MODEL (any OpenAI-compatible chat endpoint)")
+    o.add_argument("--base-url", default=None, metavar="URL",
+                   help="the API root; requests go to URL/chat/completions (default: $OPENAI_BASE_URL, else "
+                        "https://api.openai.com/v1; vLLM: http://HOST:8000/v1, llama.cpp: http://HOST:8080/v1)")
+    o.add_argument("--api-key-env", default=None, metavar="NAME",
+                   help="environment variable holding the API key, sent as 'Authorization: Bearer' (default "
+                        "OPENAI_API_KEY; may be unset for a local server, not for api.openai.com)")
+    o.add_argument("--temperature", type=_temperature, default=None, metavar="T",
+                   help="sampling temperature (default: the paper's GPT-4 baseline's for the task: 0 on wordle "
+                        "and twenty-questions, 1 elsewhere)")
+    o.add_argument("--max-tokens", type=_at_least(1), default=None, metavar="N",
+                   help="longest reply in tokens; its first line is the action (default 256)")
+    o.add_argument("--timeout", type=_positive, default=None, metavar="SECONDS",
+                   help="seconds to wait for the server, to connect and for each read (default 60)")
+    o.add_argument("--max-retries", type=_at_least(0), default=None, metavar="N",
+                   help="retries of a request after a timeout, a connection error, HTTP 429 (after its "
+                        "Retry-After) or 5xx, with exponential backoff from 1 s (default 5)")
+    o.add_argument("--concurrency", type=_at_least(1), default=None, metavar="N",
+                   help="requests in flight at once, over the running episodes of a batch (default 4; at most "
+                        "--batch-size)")
+    o.add_argument("--system-prompt", default=None, metavar="TEXT",
+                   help="a system message sent before the task's text, e.g. the action format (default: none, "
+                        "as every other policy sees only the task's text)")
     p.add_argument("--save-episodes", type=Path, default=None, metavar="FILE",
                    help="also write the evaluated episodes to FILE (JSONL, the datasets' format; written atomically)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a line")

@@ -8,6 +8,8 @@
 - ``hf:PATH_OR_ID``: any transformers causal LM, a local directory or a Hub id in the local Hugging Face
   cache, prompted with the task's text (its chat template where it has one) (`lmrl_algos.hf_policy`;
   needs ``lmrl-eval[full]``).
+- ``openai:MODEL``: a model behind any OpenAI-compatible chat endpoint (OpenAI, vLLM, llama.cpp's server),
+  prompted with the task's text as chat messages as ``hf:`` prompts a chat model (`lmrl_eval.openai_policy`).
 """
 
 from __future__ import annotations
@@ -93,7 +95,8 @@ class HumanPolicy:
 
 
 def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "auto", **kwargs: Any):
-    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR | hf:PATH_OR_ID`` to a policy for `env_id`.
+    """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR | hf:PATH_OR_ID | openai:MODEL`` to a policy
+    for `env_id`.
 
     A checkpoint is decoded as the benchmark does: sampling at temperature 1, with the task's
     decoding from `lmrl_algos.presets.DECODING` (Maze: the 4 moves re-ranked by the method's
@@ -104,10 +107,15 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
     ``hf:PATH_OR_ID`` (`lmrl_algos.hf_policy.HFPolicy`) samples at temperature 1 too and generates freely (no
     re-ranking); `kwargs` such as ``greedy=True``, ``dtype="bf16"`` or ``max_new_tokens`` go to it.
 
+    ``openai:MODEL`` (`lmrl_eval.openai_policy.load_openai_policy`) samples at the temperature the paper's GPT-4
+    baseline used on the task (0 on Wordle and 20Q, else 1); `kwargs` such as ``base_url``, ``api_key_env``,
+    ``temperature``, ``max_tokens``, ``timeout``, ``max_retries``, ``concurrency`` or ``greedy=True`` go to it.
+
     Raises:
         FileNotFoundError: `name` is neither a policy name nor a directory.
         ValueError: the checkpoint is damaged, holds nan or inf weights (`lmrl_algos.checkpoint.verify`), or is
-            for another env; ``device="cuda"`` without a GPU.
+            for another env; ``device="cuda"`` without a GPU; an openai: setting that cannot work (no key for
+            the OpenAI API, a bad URL).
     """
     if name == "human":
         return HumanPolicy()
@@ -130,10 +138,14 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
 
         device = str(resolve_device(device))
         return load_hf_policy(name.removeprefix("hf:"), device, seed=seed, **{"greedy": False, **kwargs})
+    if name.startswith("openai:"):
+        from lmrl_eval.openai_policy import load_openai_policy
+
+        return load_openai_policy(name.removeprefix("openai:"), env_id, seed=seed, **kwargs)
     path = Path(name)
     if not path.is_dir():
         raise FileNotFoundError(f"--policy {name!r} is not random/expert/behaviour/human, hf:PATH_OR_ID or a checkpoint "
-                                "directory")
+                                "directory (nor openai:MODEL, a model behind an OpenAI-compatible endpoint)")
     try:
         from lmrl_algos.policy import load_policy
     except ImportError:
