@@ -119,6 +119,36 @@ _QUICK_TRAIN = {
 These are settings for a benchmark that runs in minutes on a CPU, not for reproducing the paper's
 numbers (which trained GPT-2 for many epochs on TPUs)."""
 
+def _steps(bc, fbc, mc, ilql, ppo, online, *, rollouts=32, tokens=16, evals=4):
+    """Per-task training flags of the standard budget: offline steps, online rounds (``rollouts`` episodes
+    each, ``tokens`` new tokens per turn), and `evals` training-time evaluations per method."""
+    every = {a: max(1, n // evals) for a, n in (("bc", bc), ("filtered-bc", fbc), ("mc", mc), ("ilql", ilql),
+                                                  ("ppo", ppo), ("online-filtered-bc", online))}
+    online_flags = {"n_rollouts": rollouts, "rollout_batch": rollouts, "max_new_tokens": tokens}
+    return {"bc": {"steps": bc, "eval_every": every["bc"]},
+            "filtered-bc": {"steps": fbc, "eval_every": every["filtered-bc"]},
+            "mc": {"steps": mc, "eval_every": every["mc"]},
+            "ilql": {"steps": ilql, "eval_every": every["ilql"]},
+            "ppo": {"steps": ppo, "eval_every": every["ppo"], **online_flags},
+            "online-filtered-bc": {"steps": online, "eval_every": every["online-filtered-bc"], **online_flags}}
+
+
+_STANDARD_TASKS = {
+    "text-nav-fo": _steps(300, 150, 300, 200, 2, 3),
+    "text-nav-po": _steps(300, 150, 300, 200, 2, 3),
+    "wordle": _steps(2000, 500, 1000, 1000, 6, 6, tokens=12),
+    "chess": _steps(600, 300, 600, 600, 3, 3, rollouts=16, tokens=8),
+    "endgames": _steps(600, 300, 600, 600, 4, 4, tokens=8),
+    "twenty-questions": _steps(400, 200, 300, 300, 6, 6),
+    "guess-my-city": _steps(400, 200, 300, 300, 6, 6),
+    "car-dealer": _steps(400, 200, 300, 200, 4, 4),
+}
+"""The standard budget's steps per task, on top of the quick budget's flags (lr, PPO epochs, ...; Maze FO and
+PO run the quick budget's steps). Sized from a profile of every task's per-step and per-episode cost on 2
+cores (bench/README.md, "Stage times") so that one seed of every task fits in about 2.5 hours on one
+thread; the measured time of each task is in RESULTS.md."""
+
+
 BUDGETS: dict[str, Budget] = {
     "quick": Budget(
         name="quick",
@@ -131,21 +161,13 @@ BUDGETS: dict[str, Budget] = {
     "standard": Budget(
         name="standard",
         envs=ALL_ENVS,
-        data={"maze-fo": None, "maze-po": None, "text-nav-fo": None, "text-nav-po": None, "wordle": 50_000,
-              "chess": 300, "endgames": 2_000, "twenty-questions": 20_000, "guess-my-city": 20_000,
-              "car-dealer": None},
-        train={
-            "bc": {"steps": 3_000, "lr": 1e-3},
-            "filtered-bc": {"steps": 1_500, "lr": 1e-3},
-            "mc": {"steps": 4_000, "lr": 1e-3},
-            "ilql": {"steps": 8_000, "lr": 1e-3, "polyak": 0.05},
-            "ppo": {"steps": 10, "lr": 1e-4, "n_rollouts": 128, "rollout_batch": 64, "max_new_tokens": 16},
-            "online-filtered-bc": {"steps": 10, "lr": 1e-3, "n_rollouts": 128, "rollout_batch": 64,
-                                   "max_new_tokens": 16},
-        },
-        eval={"maze-fo": None, "maze-po": None, "wordle": 1_000, "chess": 100, "endgames": None,
-              "text-nav-fo": 256, "text-nav-po": 256, "twenty-questions": 256, "guess-my-city": 256,
-              "car-dealer": 256},
+        data={"maze-fo": None, "maze-po": None, "text-nav-fo": None, "text-nav-po": None, "wordle": 20_000,
+              "chess": 100, "endgames": 500, "twenty-questions": 5_000, "guess-my-city": 5_000,
+              "car-dealer": 5_000},
+        train=_QUICK_TRAIN,
+        train_task=_STANDARD_TASKS,
+        eval={"maze-fo": 800, "maze-po": 800, "text-nav-fo": 64, "text-nav-po": 64, "wordle": 500, "chess": 32,
+              "endgames": 64, "twenty-questions": 128, "guess-my-city": 128, "car-dealer": 128},
         threads=1,
     ),
     "paper": Budget(
