@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from lmrl_data import GenerateConfig, bc_subset, filter_successes, filter_top_percent, generate, validate_dataset
+from lmrl_data import GenerateConfig, bc_subset, generate, validate_dataset
 from lmrl_data.cli import main
 from lmrl_envs import DatasetError, Episode
 
@@ -24,13 +24,13 @@ def dataset(tmp_path_factory):
 
 def test_filters():
     eps = [_ep(i, r, s) for i, (r, s) in enumerate([(-5, False), (0, True), (-1, True), (-3, False), (0, False)])]
-    assert [e.seed for e in filter_successes(eps)] == [1, 2]
-    assert [e.seed for e in filter_top_percent(eps, 40)] == [1, 4]
-    assert [e.seed for e in filter_top_percent(eps, 50)] == [1, 2, 4]
+    assert [e.seed for e in bc_subset(eps, "top40")] == [1, 4]
+    assert [e.seed for e in bc_subset(eps, "top50")] == [1, 2, 4]
     assert [e.seed for e in bc_subset(eps, "top10")] == [1]
     assert [e.seed for e in bc_subset(eps, "success")] == [1, 2]
-    with pytest.raises(ValueError, match="unknown %BC filter"):
-        bc_subset(eps, "best")
+    for bad in ("best", "top0", "top150", "topx"):
+        with pytest.raises(ValueError, match="unknown %BC filter"):
+            bc_subset(eps, bad)
 
 
 def _copy(dataset, tmp_path):

@@ -3,24 +3,25 @@
 The reference's per-task filter (paper Table 3): dialogue tasks keep the top 10 % by return, Wordle
 the top 30 %, Maze / Text-Nav / Chess / Endgames the successful episodes (see `presets.py`).
 
+The filter is `lmrl_envs.filter_episodes`, the one the dataset recipes' %BC subsets use.
+
 Example:
-    >>> from lmrl_envs import Episode
+    >>> from lmrl_envs import Episode, filter_episodes
     >>> eps = [Episode("t-v0", i, ["o\\n", "a\\n", "o\\n"], [False, True, False], [float(i)], [0]) for i in range(10)]
-    >>> [e.seed for e in select_episodes(eps, top_fraction=0.3, success_only=False)]
+    >>> [e.seed for e in filter_episodes(eps, top_fraction=0.3, success_only=False)]
     [7, 8, 9]
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from lmrl_algos.bc import BC, BCConfig
 from lmrl_algos.common.config import ConfigError
 from lmrl_algos.common.trainer import run_offline
-from lmrl_envs import Episode
+from lmrl_envs import filter_episodes
 
-__all__ = ["FilteredBC", "FilteredBCConfig", "select_episodes", "train"]
+__all__ = ["FilteredBC", "FilteredBCConfig", "train"]
 
 
 @dataclass(frozen=True)
@@ -38,21 +39,12 @@ class FilteredBCConfig(BCConfig):
             raise ConfigError(f"--top-fraction must be in (0, 1], got {self.top_fraction}")
 
 
-def select_episodes(episodes: list[Episode], *, top_fraction: float, success_only: bool) -> list[Episode]:
-    """The filtered episodes, in file order."""
-    if success_only:
-        return [ep for ep in episodes if ep.success]
-    k = max(1, math.ceil(len(episodes) * top_fraction))
-    order = sorted(range(len(episodes)), key=lambda i: (-episodes[i].total_return, i))[:k]
-    return [episodes[i] for i in sorted(order)]
-
-
 class FilteredBC(BC):
     name = "filtered_bc"
     config_cls = FilteredBCConfig
 
     def select(self, episodes, cfg):
-        return select_episodes(episodes, top_fraction=cfg.top_fraction, success_only=cfg.success_only)
+        return filter_episodes(episodes, top_fraction=cfg.top_fraction, success_only=cfg.success_only)
 
 
 def train(config: FilteredBCConfig):

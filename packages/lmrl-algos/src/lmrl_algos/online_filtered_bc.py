@@ -13,7 +13,7 @@ from lmrl_algos.common.config import ConfigError, OnlineConfig
 from lmrl_algos.common.mdp import build_mdp, collate
 from lmrl_algos.common.online import OnlineRun
 from lmrl_algos.common.trainer import batch_indices
-from lmrl_algos.filtered_bc import select_episodes
+from lmrl_envs import filter_episodes
 
 __all__ = ["OnlineFilteredBCConfig", "train"]
 
@@ -43,7 +43,7 @@ def train(cfg: OnlineFilteredBCConfig):
     metrics: dict = {}
     while not run.done:
         episodes = run.collect()
-        kept = select_episodes(episodes, top_fraction=cfg.keep_fraction, success_only=cfg.success_only)
+        kept = filter_episodes(episodes, top_fraction=cfg.keep_fraction, success_only=cfg.success_only)
         returns = [ep.total_return for ep in episodes]
         metrics = {"charts/return": sum(returns) / len(returns), "charts/kept": len(kept),
                    "charts/success": sum(ep.success for ep in episodes) / len(episodes)}

@@ -21,8 +21,6 @@ from lmrl_data.export import episode_to_chat, export_chat  # noqa: E402
 from lmrl_data.generate import GenerateConfig, generate, is_eval, play_episodes  # noqa: E402
 from lmrl_data.io import (  # noqa: E402
     bc_subset,
-    filter_successes,
-    filter_top_percent,
     iter_episodes,
     read_manifest,
     validate_dataset,
@@ -40,8 +38,6 @@ __all__ = [
     "episode_stats",
     "episode_to_chat",
     "export_chat",
-    "filter_successes",
-    "filter_top_percent",
     "format_stats",
     "generate",
     "get_recipe",

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from lmrl_envs import DatasetError, Episode, read_episodes
+from lmrl_envs import DatasetError, Episode, filter_episodes, read_episodes
 from lmrl_envs.episode import atomic_writer
 
 __all__ = [
@@ -36,8 +36,6 @@ __all__ = [
     "atomic_write_text",
     "bc_subset",
     "file_sha256",
-    "filter_successes",
-    "filter_top_percent",
     "iter_episodes",
     "read_manifest",
     "validate_dataset",
@@ -134,32 +132,9 @@ def iter_episodes(path: str | os.PathLike, split: str | None = "train") -> Itera
         yield from read_episodes(f)
 
 
-def filter_successes(episodes: Iterable[Episode]) -> list[Episode]:
-    """The successful episodes (the paper's %BC subset for Maze, Text-Nav, Chess and Endgames)."""
-    return [ep for ep in episodes if ep.success]
-
-
-def filter_top_percent(episodes: Iterable[Episode], percent: float) -> list[Episode]:
-    """The top `percent` % of episodes by return, in their original order (ties: earlier first).
-
-    Keeps ``ceil(n * percent / 100)`` episodes.
-
-    Example:
-        >>> eps = [Episode("t-v0", i, ["o\\n", "a\\n", "o\\n"], [False, True, False], [float(r)], [0])
-        ...        for i, r in enumerate([-3, 0, -1, 0])]
-        >>> [e.seed for e in filter_top_percent(eps, 50)]
-        [1, 3]
-    """
-    if not 0 < percent <= 100:
-        raise ValueError(f"percent must be in (0, 100], got {percent}")
-    eps = list(episodes)
-    k = math.ceil(len(eps) * percent / 100)
-    order = sorted(range(len(eps)), key=lambda i: (-eps[i].total_return, i))[:k]
-    return [eps[i] for i in sorted(order)]
-
-
 def bc_subset(episodes: Iterable[Episode], bc_filter: str) -> list[Episode]:
-    """Apply a recipe's %BC filter: ``"success"`` or ``"top<k>"`` (e.g. ``"top10"``).
+    """Apply a recipe's %BC filter: ``"success"`` or ``"top<k>"`` (e.g. ``"top10"``), with
+    `lmrl_envs.filter_episodes` (the filter %BC and online %BC train with).
 
     Example:
         >>> from lmrl_data.policies import get_recipe
@@ -167,10 +142,15 @@ def bc_subset(episodes: Iterable[Episode], bc_filter: str) -> list[Episode]:
         'top30'
     """
     if bc_filter == "success":
-        return filter_successes(episodes)
+        return filter_episodes(episodes, success_only=True)
     if bc_filter.startswith("top"):
-        return filter_top_percent(episodes, float(bc_filter[3:]))
-    raise ValueError(f"unknown %BC filter {bc_filter!r}; use 'success' or 'top<k>'")
+        try:
+            percent = float(bc_filter[3:])
+        except ValueError:
+            percent = math.nan
+        if 0 < percent <= 100:
+            return filter_episodes(episodes, top_fraction=percent / 100)
+    raise ValueError(f"unknown %BC filter {bc_filter!r}; use 'success' or 'top<k>' with 0 < k <= 100")
 
 
 def _is_count(value: Any) -> bool:

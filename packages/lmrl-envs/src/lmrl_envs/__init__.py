@@ -21,7 +21,7 @@ from lmrl_envs.core import (
     history_text,
     normalize_action,
 )
-from lmrl_envs.episode import EPISODE_FORMAT, DatasetError, Episode, read_episodes, write_episodes
+from lmrl_envs.episode import EPISODE_FORMAT, DatasetError, Episode, filter_episodes, read_episodes, write_episodes
 from lmrl_envs.registry import EnvSpec, list_envs, make, register, spec
 from lmrl_envs.vector import EpisodeSpec, Policy, VectorEnv, as_policy, rollout, specs_from_seeds
 
@@ -45,6 +45,7 @@ __all__ = [
     "check_env",
     "chat_messages",
     "completion_action",
+    "filter_episodes",
     "history_text",
     "list_envs",
     "make",

@@ -26,7 +26,8 @@ from typing import Any
 
 from lmrl_envs.core import Text, TextHistory
 
-__all__ = ["EPISODE_FORMAT", "DatasetError", "Episode", "atomic_writer", "read_episodes", "write_episodes"]
+__all__ = ["EPISODE_FORMAT", "DatasetError", "Episode", "atomic_writer", "filter_episodes", "read_episodes",
+           "write_episodes"]
 
 EPISODE_FORMAT = "lmrl-episode/1"
 """Format tag of one JSONL episode line; a reader rejects any other version."""
@@ -264,3 +265,24 @@ def read_episodes(path: str | os.PathLike) -> Iterator[Episode]:
                 yield Episode.from_dict(obj)
             except (ValueError, TypeError) as e:
                 raise DatasetError(f"{path}:{lineno}: {e}") from None
+
+
+def filter_episodes(episodes: Iterable[Episode], *, success_only: bool = False, top_fraction: float = 1.0) -> list[Episode]:
+    """The %BC subset, in the episodes' order: the successful ones (``success_only``), else the top
+    ``ceil(n * top_fraction)`` by return (at least one; ties: earlier first). The one filter of the
+    dataset recipes (`lmrl_data.bc_subset`), %BC and online %BC.
+
+    Example:
+        >>> eps = [Episode("t-v0", i, ["o\\n", "a\\n", "o\\n"], [False, True, False], [float(r)], [0],
+        ...                terminated=r == 0) for i, r in enumerate([-3, 0, -1, 0])]
+        >>> [e.seed for e in filter_episodes(eps, top_fraction=0.5)], [e.seed for e in filter_episodes(eps, success_only=True)]
+        ([1, 3], [1, 3])
+    """
+    if not 0 < top_fraction <= 1:
+        raise ValueError(f"top_fraction must be in (0, 1], got {top_fraction}")
+    eps = list(episodes)
+    if success_only:
+        return [ep for ep in eps if ep.success]
+    k = max(1, math.ceil(len(eps) * top_fraction)) if eps else 0
+    order = sorted(range(len(eps)), key=lambda i: (-eps[i].total_return, i))[:k]
+    return [eps[i] for i in sorted(order)]
