@@ -2,7 +2,7 @@
 
 Example::
 
-    lmrl-data generate maze-fo --episodes 1240 --out data/maze-fo --workers 2
+    lmrl-data generate --env maze-fo --episodes 1240 --out data/maze-fo --workers 2
     lmrl-data stats data/maze-fo --json
     lmrl-data validate data/maze-fo
     lmrl-data export data/maze-fo --format chat --out data/maze-fo-chat.jsonl --filter bc
@@ -11,6 +11,9 @@ Example::
 Exit codes: 0 success; 1 the data is invalid (or generation failed); 2 a bad argument (unknown
 dataset id, a bad number, a missing path, an --out that holds other files): one line on stderr,
 never a traceback; 130 interrupted.
+
+The task is ``--env ID``, as in every lmrl CLI; the older positional form (``lmrl-data generate maze-fo``) is an
+alias. ``--workers N``: N processes generating episodes in parallel (as everywhere: workers run environments).
 """
 
 from __future__ import annotations
@@ -31,8 +34,12 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from lmrl_data.generate import GenerateConfig, generate
     from lmrl_data.policies import get_recipe
 
+    if args.env is None:
+        print("lmrl-data generate: error: the following arguments are required: --env (see lmrl-data generate --help)",
+              file=sys.stderr)
+        return 2
     try:
-        get_recipe(args.env_id)
+        get_recipe(args.env)
     except KeyError as e:
         print(f"lmrl-data generate: {e.args[0]}", file=sys.stderr)
         return 2
@@ -46,7 +53,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
-    cfg = GenerateConfig(args.env_id, args.out, episodes=args.episodes, seed=args.seed, workers=args.workers,
+    cfg = GenerateConfig(args.env, args.out, episodes=args.episodes, seed=args.seed, workers=args.workers,
                          eval_percent=args.eval_percent, params=params, progress=not args.quiet,
                          overwrite=args.overwrite)
     try:
@@ -187,16 +194,32 @@ def _filter(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+class _TaskId(argparse.Action):
+    """``--env ID`` and its alias, the older positional ID: one value, however it was spelled."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values is None:  # the positional left out
+            return
+        if namespace.env not in (None, values):
+            parser.error(f"the task is given twice ({namespace.env} and {values}): pass it once, as --env ID")
+        namespace.env = values
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lmrl-data", description="Regenerable offline datasets for the LMRL-Gym tasks.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="generate (or resume) a dataset")
-    g.add_argument("env_id", help="dataset id, e.g. maze-fo (see `lmrl-data list`)")
+    g.add_argument("--env", action=_TaskId,
+                   help="dataset id, e.g. maze-fo (see `lmrl-data list`); `lmrl-data generate maze-fo` (positional, "
+                        "the older form) is the same")
+    g.add_argument("env", nargs="?", action=_TaskId, help=argparse.SUPPRESS)  # the alias: a positional id
     g.add_argument("--episodes", type=_positive_int, default=None, help="number of episodes (default: the paper's size)")
     g.add_argument("--out", required=True, help="output directory")
     g.add_argument("--seed", type=int, default=0, help="episode i uses seed SEED + i (default 0)")
-    g.add_argument("--workers", type=_positive_int, default=1, help="worker processes (output bytes do not depend on it)")
+    g.add_argument("--workers", type=_positive_int, default=1,
+                   help="parallel workers running the environments: processes generating the episodes (default 1: "
+                        "all in this process; the output bytes do not depend on it)")
     g.add_argument("--eval-percent", type=_percent, default=10.0, help="share of episodes in eval.jsonl (default 10)")
     g.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a policy parameter")
     g.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -3,9 +3,12 @@
 Examples::
 
     lmrl-envs list
-    lmrl-envs check maze-fo
+    lmrl-envs check --env maze-fo
     lmrl-envs check --all
-    lmrl-envs play wordle --seed 3     # then type guesses; :help shows the rules, :quit ends the game
+    lmrl-envs play --env wordle --seed 3     # then type guesses; :help shows the rules, :quit ends the game
+
+The task is ``--env ID``, as in every lmrl CLI; the older positional form (``lmrl-envs play wordle``,
+``lmrl-envs check maze-fo wordle``) is an alias.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from lmrl_envs.checker import ConformanceError, check_env
     from lmrl_envs.registry import list_envs
 
-    ids = list_envs() if args.all else args.env_ids
+    ids = list_envs() if args.all else args.env
     if not ids:
-        print("lmrl-envs check: name one or more env ids, or pass --all", file=sys.stderr)
+        print("lmrl-envs check: name one or more env ids (--env maze-fo,wordle), or pass --all", file=sys.stderr)
         return 2
     failed = 0
     for env_id in ids:
@@ -102,7 +105,7 @@ def _enable_line_editing() -> None:
 def _cmd_play(args: argparse.Namespace) -> int:
     from lmrl_envs.registry import make
 
-    env = make(args.env_id)
+    env = make(args.env)
     env_id = env.env_id
     _enable_line_editing()
     try:
@@ -148,12 +151,31 @@ def _cmd_play(args: argparse.Namespace) -> int:
         env.close()
 
 
+def _ids(value: str) -> list[str]:
+    """``--env maze-fo,wordle`` -> ['maze-fo', 'wordle']."""
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+class _TaskId(argparse.Action):
+    """``--env ID`` and its alias, the older positional ID: one value, however it was spelled."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if values is None:  # the positional left out
+            return
+        if namespace.env not in (None, values):
+            parser.error(f"the task is given twice ({namespace.env} and {values}): pass it once, as --env ID")
+        namespace.env = values
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lmrl-envs", description="lmrl text environments: list, check, play.")
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("list", help="list the registered env ids").set_defaults(fn=_cmd_list)
     p = sub.add_parser("check", help="run the conformance checker on envs")
-    p.add_argument("env_ids", nargs="*", help="env ids (e.g. maze-fo wordle)")
+    p.add_argument("--env", action="extend", type=_ids, default=[],
+                   help="env ids, comma-separated or the flag repeated (e.g. --env maze-fo,wordle); "
+                        "`lmrl-envs check maze-fo wordle` (positional, the older form) is the same")
+    p.add_argument("env", nargs="*", action="extend", help=argparse.SUPPRESS)  # the alias: positional ids
     p.add_argument("--all", action="store_true", help="check every registered env")
     p.add_argument("--episodes", type=int, default=3, help="episodes per env (default 3)")
     p.add_argument("--seed", type=int, default=0, help="first episode seed (default 0)")
@@ -161,10 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=_cmd_check)
     p = sub.add_parser("play", help="play a task in the terminal, seeing exactly the text the model sees "
                                     "(:help for the rules, :quit to stop)")
-    p.add_argument("env_id", help="env id (e.g. maze-po)")
+    p.add_argument("--env", action=_TaskId, help="env id (e.g. maze-po); `lmrl-envs play maze-po` (positional, "
+                                                 "the older form) is the same")
+    p.add_argument("env", nargs="?", action=_TaskId, help=argparse.SUPPRESS)  # the alias: a positional id
     p.add_argument("--seed", type=int, default=None, help="episode seed (default: random)")
     p.set_defaults(fn=_cmd_play)
     args = parser.parse_args(argv)
+    if args.cmd == "play" and args.env is None:
+        p.error("the following arguments are required: --env")
     try:
         return args.fn(args)
     except KeyError as e:

@@ -8,8 +8,12 @@ Examples::
     lmrl-eval evaluate --env wordle --policy openai:gpt-4o-mini --episodes 64     # OPENAI_API_KEY from the environment
     lmrl-eval evaluate --env maze-fo --policy openai:Qwen/Qwen2.5-7B-Instruct --base-url http://127.0.0.1:8000/v1
     lmrl-eval benchmark --out runs/quick                    # the main job (quick budget)
-    lmrl-eval benchmark --envs maze-fo,wordle --algos bc,ilql --budget standard --seeds 0,1,2 --out runs/std
+    lmrl-eval benchmark --env maze-fo,wordle --algos bc,ilql --budget standard --seeds 0,1,2 --out runs/std
     lmrl-eval report runs/quick
+
+As in every lmrl CLI: the task is ``--env ID`` (``benchmark``: IDs, comma-separated; ``--envs`` is an alias);
+algorithm names have hyphens (``filtered-bc``; ``filtered_bc`` is accepted); ``--workers N`` is N parallel workers
+running environments; ``--cpu-threads N`` (alias ``--threads``) is torch's CPU threads.
 """
 
 from __future__ import annotations
@@ -107,7 +111,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     try:
         result, episodes = evaluate(args.env, policy, args.episodes, seed=args.seed,
                                     batch_size=1 if args.policy == "human" else args.batch_size,
-                                    workers=args.workers, progress=not args.json, return_episodes=True)
+                                    workers=args.workers if args.workers > 1 else 0,  # 0: no thread pool
+                                    progress=not args.json, return_episodes=True)
         decoding = decoding_metrics(args.env, policy)
     except APIError as e:  # the endpoint refused, or kept failing: one line, nothing written
         print(f"lmrl-eval: error: {e}", file=sys.stderr)
@@ -143,10 +148,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_benchmark(args: argparse.Namespace) -> int:
     from lmrl_eval.benchmark import BenchmarkConfig, run_benchmark
 
-    cfg = BenchmarkConfig(out=args.out, envs=tuple(args.envs) if args.envs else None,
+    cfg = BenchmarkConfig(out=args.out, envs=tuple(args.env) if args.env else None,
                           algos=tuple(args.algos) if args.algos else None, budget=args.budget,
                           seeds=tuple(args.seeds), device=args.device, model=args.model, force=args.force,
-                          workers=args.workers, threads=args.threads)
+                          workers=args.workers, threads=args.cpu_threads)
     report = run_benchmark(cfg, command=" ".join(["lmrl-eval", *sys.argv[1:]]))
     print(report)
     return 0
@@ -173,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="episodes (default: the paper's protocol count)")
     p.add_argument("--seed", type=_at_least(0), default=0, help="evaluation seed (default 0)")
     p.add_argument("--batch-size", type=_at_least(1), default=32, help="environments stepped together (default 32)")
-    p.add_argument("--workers", type=_at_least(0), default=0,
-                   help="threads stepping slow envs (Stockfish, LM oracles); openai: requests: --concurrency")
+    p.add_argument("--workers", type=_at_least(0), default=1,
+                   help="parallel workers running the environments: threads stepping the batch's envs, worth it for "
+                        "slow ones (Stockfish, LM oracles) (default 1: all in this thread; 0 means the same); "
+                        "requests in flight to an openai: server: --concurrency")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="device for checkpoints")
     p.add_argument("--greedy", action="store_true",
                    help="greedy decoding: checkpoints and hf: models (default: sample at temperature 1, as the "
@@ -212,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("benchmark", help="the main job: data -> train -> evaluate -> score table")
     p.add_argument("--out", required=True, help="output directory (re-running resumes and skips finished stages)")
-    p.add_argument("--envs", type=_csv, default=None, help="comma-separated tasks (default: the budget's)")
+    p.add_argument("--env", "--envs", dest="env", action="extend", type=_csv, default=None, metavar="ENV[,ENV...]",
+                   help="tasks, comma-separated or the flag repeated (default: the budget's); --envs is an alias")
     p.add_argument("--algos", type=_csv, default=None,
-                   help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: all six)")
+                   help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: all six; the "
+                        "underscore spellings, filtered_bc, are accepted)")
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
                    help="quick: Maze FO, six methods, ~15 min on 2 CPU cores (default); standard: every task, "
                         "hours on a CPU; paper: the paper's sizes and steps, for GPUs")
@@ -222,9 +231,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
     p.add_argument("--model", default="tiny",
                    help="tiny (offline GPT-2-style model built per task, the default) or a local HF causal LM directory")
-    p.add_argument("--workers", type=_at_least(1), default=1, help="processes generating datasets (default 1)")
-    p.add_argument("--threads", type=_at_least(1), default=None,
-                   help="torch CPU threads (default: one per core; use 1 on a machine shared with other jobs)")
+    p.add_argument("--workers", type=_at_least(1), default=1,
+                   help="parallel workers running the environments: processes generating the datasets (default 1: "
+                        "all in this process)")
+    p.add_argument("--cpu-threads", "--threads", dest="cpu_threads", type=_at_least(1), default=None, metavar="N",
+                   help="torch CPU threads for training and evaluation (default: the budget's: 1 for quick and "
+                        "standard, torch's one per core for paper); --threads is an alias")
     p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
     p.set_defaults(fn=_cmd_benchmark)
 
