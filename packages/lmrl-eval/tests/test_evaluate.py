@@ -70,10 +70,27 @@ def test_report_from_fixture(tmp_path):
                "runs": [run("bc", 0, -60.0, 65.1), run("ilql", 0, -10.0, 97.9), run("ilql", 1, -12.0, 96.6)]}
     (tmp_path / "results.json").write_text(json.dumps(results))
     text = build_report(tmp_path)
-    assert "| maze-fo | 65.1 ± 0.7 / 58.2 | 97.2 ± 0.9 / 99.9 |" in text
-    assert "| ilql | -11.00 ± 1.41 | 97.2 ± 0.9 | 99.9 | 0.50 | 20.0 | 0.010 | 200 | 0,1 | 120 |" in text
+    # one seed: the evaluation's standard error; two: the standard error of the mean over seeds (sd / sqrt 2)
+    assert "| maze-fo | 65.1 ± 0.7 (1 seed) / 58.2 | 97.2 ± 0.7 (2 seeds) / 99.9 |" in text
+    assert "| ilql | -11.00 ± 1.00 | 97.2 ± 0.7 | 99.9 | 0.50 | 20.0 | 0.010 | 200 | 0,1 | 120 |" in text
+    assert "| task | seed 0 | seed 1 | methods |" in text
+    assert "| maze-fo | 2.0 | 1.0 | 2 |" in text  # bc 60 s + ilql 60 s on seed 0 (no eval seconds in the fixture)
+    assert "missing /" not in text  # the quick budget: only the cells that were run
     assert (tmp_path / "report.md").read_text() == text
     assert (tmp_path / "scores_maze-fo.png").stat().st_size > 1000
+
+
+def test_a_whole_table_report_marks_every_cell_not_run_as_missing(tmp_path):
+    run = {"env_id": "wordle-v0", "algo": "mc", "seed": 0,
+           "eval": {"return_mean": -5.0, "return_stderr": 0.1, "score": 10.0, "score_stderr": 1.0,
+                    "success_rate": 0.1, "episodes": 10, "length_mean": 6.0, "invalid_rate": 0.0, "seconds": 30.0},
+           "train": {"seconds": 90.0}}
+    (tmp_path / "results.json").write_text(json.dumps({"budget": "standard", "runs": [run]}))
+    text = build_report(tmp_path)
+    table = text.split("## Time")[0]
+    assert "| wordle | missing / 79.9 | missing / 79.1 | 10.0 ± 1.0 (1 seed) / 94.9 | missing / 97.7 |" in table
+    assert "| car-dealer | missing / 44.5 |" in table and table.count("| maze-fo |") == 1
+    assert "| wordle | 2.0 | 1 |" in text
 
 
 def test_report_names_the_decoding_and_the_greedy_move_accuracy(tmp_path):

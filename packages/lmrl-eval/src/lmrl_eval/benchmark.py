@@ -447,14 +447,14 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
     if not cfg.seeds:
         raise ValueError("--seeds needs at least one seed")
     try:
-        import lmrl_algos  # noqa: F401
+        import lmrl_algos.train  # noqa: F401  (the package itself imports lazily, without torch)
         import lmrl_data  # noqa: F401
     except ImportError:
         raise ImportError("the benchmark trains models and generates data: pip install 'lmrl-eval[full]'") from None
     threads = cfg.threads if cfg.threads is not None else budget.threads
     if threads is not None:
         if threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {threads}")
+            raise ValueError(f"--cpu-threads must be >= 1, got {threads}")
         import torch
 
         torch.set_num_threads(threads)

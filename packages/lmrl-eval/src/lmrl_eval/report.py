@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Sequence
@@ -40,17 +41,18 @@ _PAPER_COLUMN = {"bc": "BC", "filtered-bc": "%BC", "mc": "MC Return", "ilql": "I
                  "online-filtered-bc": "Online %BC"}
 
 
-def _mean_spread(values: list[float]) -> tuple[float, float]:
+def _mean_stderr(values: list[float]) -> tuple[float, float]:
+    """Mean and standard error of the mean (sd / sqrt(n); 0 for one value)."""
     if len(values) == 1:
         return values[0], 0.0
-    return statistics.fmean(values), statistics.stdev(values)
+    return statistics.fmean(values), statistics.stdev(values) / math.sqrt(len(values))
 
 
 def aggregate(runs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
     """Group runs by (task, algo) and average over seeds.
 
-    With one seed the ± is the evaluation's standard error; with several it is the standard
-    deviation across seeds (the spread the user asked for with ``--seeds``).
+    With one seed the ± is the evaluation's standard error; with several it is the standard error
+    of the mean over seeds (their standard deviation / sqrt(seeds)): the seeds are the samples.
     """
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in runs:
@@ -59,8 +61,8 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any
     for key, rs in groups.items():
         raws = [r["eval"]["return_mean"] for r in rs]
         scores = [r["eval"]["score"] for r in rs if r["eval"].get("score") is not None]
-        raw, raw_pm = _mean_spread(raws)
-        score, score_pm = _mean_spread(scores) if scores else (None, None)
+        raw, raw_pm = _mean_stderr(raws)
+        score, score_pm = _mean_stderr(scores) if scores else (None, None)
         if len(rs) == 1:
             raw_pm = rs[0]["eval"]["return_stderr"]
             score_pm = rs[0]["eval"].get("score_stderr")
@@ -74,6 +76,8 @@ def aggregate(runs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any
             "move_accuracy": _move_accuracy(rs),
             "decode": describe_decoding(rs[0]["eval"].get("decode")),
             "train_seconds": sum(r.get("train", {}).get("seconds", 0.0) for r in rs),
+            "seed_seconds": {r["seed"]: r.get("train", {}).get("seconds", 0.0) + r["eval"].get("seconds", 0.0)
+                             for r in rs},
         }
     return out
 
@@ -91,6 +95,21 @@ def _fmt(x: float | None, pm: float | None = None, digits: int = 1) -> str:
     return s + (f" ± {pm:.{digits}f}" if pm else "")
 
 
+def _budget_envs(name: str | None) -> tuple[str, ...]:
+    """The tasks of a whole-table budget (``standard``, ``paper``), whose missing cells the report lists;
+    () for the quick budget, a custom one or none."""
+    from lmrl_eval.benchmark import BUDGETS
+
+    budget = BUDGETS.get(name or "")
+    return budget.envs if budget is not None and len(budget.envs) > 1 else ()
+
+
+def _seed_note(g: dict[str, Any]) -> str:
+    """`` (1 seed)`` where a cell has fewer than 3 seeds, so a one-seed standard error is not read as a spread."""
+    n = len(g["seeds"])
+    return "" if n >= 3 else f" ({n} seed{'s' if n > 1 else ''})"
+
+
 def build_report(out_dir: str | Path) -> str:
     """Write `report.md` (and plots when matplotlib is installed) from `out_dir/results.json`."""
     from lmrl_eval.benchmark import load_results
@@ -101,8 +120,10 @@ def build_report(out_dir: str | Path) -> str:
         raise FileNotFoundError(f"{path} not found: run `lmrl-eval benchmark --out {out_dir}` first")
     results = load_results(out_dir)  # an unreadable file is rebuilt from the stage outputs (with a warning)
     agg = aggregate(results.get("runs", []))
-    tasks = sorted({t for t, _ in agg}, key=lambda t: list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99)
-    algos = [a for a in ALGO_ORDER if any((t, a) in agg for t in tasks)]
+    budget_envs = _budget_envs(results.get("budget"))
+    tasks = sorted({t for t, _ in agg} | set(budget_envs),
+                   key=lambda t: list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99)
+    algos = list(ALGO_ORDER) if budget_envs else [a for a in ALGO_ORDER if any((t, a) in agg for t in tasks)]
     algos += sorted({a for _, a in agg} - set(algos))
     lines = ["# lmrl benchmark report", ""]
     if results.get("command"):
@@ -115,16 +136,32 @@ def build_report(out_dir: str | Path) -> str:
     lines += ["## Normalised score (ours / paper Table 2)", "",
               "0 = minimum return, 50 = dataset average, 100 = maximum (see the constants table in "
               "packages/lmrl-eval/README.md). ± is the standard error of the evaluation (one seed) or the "
-              "standard deviation across seeds.", "",
+              "standard error of the mean over seeds. `missing`: a cell of the budget not run (yet); never "
+              "an estimate.", "",
               "| task | " + " | ".join(algos) + " |", "|---|" + "---|" * len(algos)]
     for t in tasks:
         cells = []
         for a in algos:
             g = agg.get((t, a))
-            ours = _fmt(g["score"], g["score_pm"]) if g else "-"
+            ours = _fmt(g["score"], g["score_pm"]) + _seed_note(g) if g else "missing"
             paper = PAPER_TABLE2.get(t, {}).get(a)
             cells.append(f"{ours} / {paper:.1f}" if paper is not None else ours)
         lines.append(f"| {t} | " + " | ".join(cells) + " |")
+    lines += ["", "## Time per task and seed (training + evaluation, minutes)", "",
+              "The stage seconds of each (task, seed): every method's training and evaluation, dataset "
+              "generation not included.", "", "| task | " + " | ".join(f"seed {s}" for s in seeds) + " | methods |",
+              "|---|" + "---|" * (len(seeds) + 1)] if (seeds := sorted({r["seed"] for r in results.get("runs", [])})) else []
+    for t in tasks:
+        per_seed = defaultdict(float)
+        n = 0
+        for a in algos:
+            if (g := agg.get((t, a))) is not None:
+                n += 1
+                for seed, sec in g["seed_seconds"].items():
+                    per_seed[seed] += sec
+        if n:
+            lines.append(f"| {t} | " + " | ".join(f"{per_seed[s] / 60:.1f}" if s in per_seed else "missing"
+                                                   for s in seeds) + f" | {n} |")
     lines += ["", "## Per task (raw returns)", ""]
     for t in tasks:
         rows = [(a, agg[(t, a)]) for a in algos if (t, a) in agg]
