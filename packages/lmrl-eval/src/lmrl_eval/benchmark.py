@@ -137,7 +137,7 @@ _STANDARD_TASKS = {
     "text-nav-fo": _steps(300, 150, 300, 200, 2, 3),
     "text-nav-po": _steps(300, 150, 300, 200, 2, 3),
     "wordle": _steps(2000, 500, 1000, 1000, 6, 6, tokens=12),
-    "chess": _steps(600, 300, 600, 600, 3, 3, rollouts=16, tokens=8),
+    "chess": _steps(600, 300, 600, 600, 2, 2, rollouts=8, tokens=8),  # weak policies play ~370 plies a game
     "endgames": _steps(600, 300, 600, 600, 4, 4, tokens=8),
     "twenty-questions": _steps(400, 1500, 300, 300, 6, 6),
     "guess-my-city": _steps(400, 1500, 300, 300, 6, 6),
