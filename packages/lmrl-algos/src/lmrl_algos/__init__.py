@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ALGORITHMS": "lmrl_algos.train",
     "BCConfig": "lmrl_algos.bc",
+    "Callback": "lmrl_algos.callbacks",
     "ConfigError": "lmrl_algos.common.config",
     "FilteredBCConfig": "lmrl_algos.filtered_bc",
     "ILQLConfig": "lmrl_algos.ilql",

@@ -91,6 +91,6 @@ class BC(OfflineAlgorithm):
         return bc + cfg.non_action_weight * other, {"losses/bc": bc.detach(), "losses/non_action": other.detach()}
 
 
-def train(config: BCConfig):
-    """Train BC; returns the checkpoint directory."""
-    return run_offline(BC(), config)
+def train(config: BCConfig, *, model=None, tokenizer=None, episodes=None, callbacks=()):
+    """Train BC; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
+    return run_offline(BC(), config, model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)

@@ -47,6 +47,6 @@ class FilteredBC(BC):
         return filter_episodes(episodes, top_fraction=cfg.top_fraction, success_only=cfg.success_only)
 
 
-def train(config: FilteredBCConfig):
-    """Train %BC; returns the checkpoint directory."""
-    return run_offline(FilteredBC(), config)
+def train(config: FilteredBCConfig, *, model=None, tokenizer=None, episodes=None, callbacks=()):
+    """Train %BC; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
+    return run_offline(FilteredBC(), config, model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)

@@ -154,6 +154,6 @@ class ILQL(ValueAlgorithm):
         self.target.load_state_dict({k.removeprefix(TARGET): v for k, v in tensors.items() if k.startswith(TARGET)})
 
 
-def train(config: ILQLConfig):
-    """Train ILQL; returns the checkpoint directory."""
-    return run_offline(ILQL(), config)
+def train(config: ILQLConfig, *, model=None, tokenizer=None, episodes=None, callbacks=()):
+    """Train ILQL; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
+    return run_offline(ILQL(), config, model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)

@@ -70,6 +70,6 @@ class MC(ValueAlgorithm):
                        denom=denom, cql_weight=cfg.cql_weight, bc_weight=cfg.bc_weight)
 
 
-def train(config: MCConfig):
-    """Train MC Returns; returns the checkpoint directory."""
-    return run_offline(MC(), config)
+def train(config: MCConfig, *, model=None, tokenizer=None, episodes=None, callbacks=()):
+    """Train MC Returns; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
+    return run_offline(MC(), config, model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)

@@ -43,6 +43,7 @@ __all__ = [
     "load_model",
     "load_pretrained",
     "newline_id",
+    "ready_model",
     "resolve_model",
     "torch_dtype",
 ]
@@ -210,6 +211,13 @@ def load_model(spec: str, texts: Iterable[str] | None = None, *, seed: int = 0, 
         model = load_pretrained(path, dtype)
     except (OSError, ValueError) as e:
         raise ModelError(f"--model {spec}: not a causal LM directory with a tokenizer ({e})") from None
+    return ready_model(model, tok)
+
+
+def ready_model(model: nn.Module, tok) -> tuple:
+    """A causal LM and its tokenizer made ready for training and rollouts: a pad token (added, and the
+    embeddings resized, when the tokenizer has none) and ``"\n"`` a single token (`ModelError` otherwise).
+    `load_model` applies it to a loaded model, `lmrl_algos.train` to an in-memory one; changes both in place."""
     if tok.pad_token is None:
         tok.add_special_tokens({"pad_token": PAD})
         model.resize_token_embeddings(len(tok))

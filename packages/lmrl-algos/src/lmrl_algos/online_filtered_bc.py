@@ -37,9 +37,10 @@ class OnlineFilteredBCConfig(OnlineConfig):
             raise ConfigError("--bc-steps must be >= 1")
 
 
-def train(cfg: OnlineFilteredBCConfig):
-    """Train online %BC; returns the checkpoint directory."""
-    run = OnlineRun("online_filtered_bc", cfg, {})
+def train(cfg: OnlineFilteredBCConfig, *, model=None, tokenizer=None, episodes=None, callbacks=()):
+    """Train online %BC; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
+    run = OnlineRun("online_filtered_bc", cfg, {},
+                    model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)
     metrics: dict = {}
     while not run.done:
         episodes = run.collect()

@@ -105,9 +105,10 @@ def _logp_values(model, batch):
     return logp, out["v"][:, :-1].float() if out["v"] is not None else None, out
 
 
-def train(cfg: PPOConfig):
-    """Train PPO; returns the checkpoint directory."""
-    run = OnlineRun("ppo", cfg, {"v_head": True, "mlp": False, "v_bias": cfg.value_bias})
+def train(cfg: PPOConfig, *, model=None, tokenizer=None, episodes=None, callbacks=()):
+    """Train PPO; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
+    run = OnlineRun("ppo", cfg, {"v_head": True, "mlp": False, "v_bias": cfg.value_bias},
+                    model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)
     ref = copy.deepcopy(run.model).requires_grad_(False).eval()
     if run.resumed.get("extra"):
         ref.load_state_dict({k.removeprefix("ref."): v for k, v in run.resumed["extra"].items()})

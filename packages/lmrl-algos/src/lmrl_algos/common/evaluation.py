@@ -168,9 +168,14 @@ class TrainingEvaluator:
             except Exception as e:
                 raise ConfigError(f"--eval-every: cannot make the environment {env_id} ({e})") from None
 
+    def scheduled(self, step: int) -> bool:
+        """Whether the run evaluates after `step` (a positive multiple of ``--eval-every``), on every process
+        alike: the steps where the other ranks wait for rank 0's evaluation (and its ``on_eval`` callbacks)."""
+        return self.every > 0 and step > 0 and step % self.every == 0
+
     def due(self, step: int) -> bool:
-        """Whether this process evaluates after `step`: a positive multiple of ``--eval-every``."""
-        return self.active and step > 0 and step % self.every == 0
+        """Whether this process evaluates after `step`: `scheduled`, and this is the main process."""
+        return self.active and self.scheduled(step)
 
     def final_due(self, step: int) -> bool:
         """Whether this process evaluates at the end of the run, at `step` (unless it was just evaluated)."""

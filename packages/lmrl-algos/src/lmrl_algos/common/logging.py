@@ -122,9 +122,10 @@ class MetricsLogger:
 
             self.bar = tqdm(total=total, initial=initial, desc=desc, dynamic_ncols=True)
 
-    def log(self, step: int, metrics: dict[str, float]) -> None:
+    def log(self, step: int, metrics: dict[str, float]) -> dict[str, float]:
+        """Write the row of `step`; returns its metrics as floats (empty when not `enabled`)."""
         if not self.enabled:
-            return
+            return {}
         row = {"step": step, "time": round(time.time() - self.start, 3)}
         row.update({k: float(v) for k, v in metrics.items()})
         self.file.write(json.dumps(row) + "\n")
@@ -136,6 +137,7 @@ class MetricsLogger:
             shown = {k.split("/")[-1]: f"{v:.4g}" for k, v in row.items()
                      if k.startswith("losses/") or k in ("charts/tokens_per_s", "charts/return")}
             self.bar.set_postfix(shown, refresh=False)
+        return values
 
     def advance(self, n: int = 1) -> None:
         if self.bar is not None:

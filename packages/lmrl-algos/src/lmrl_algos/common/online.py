@@ -15,8 +15,11 @@ A training loop is ``while not run.done: episodes = run.collect(); ...update...;
 `end_round` logs the round at step r (rounds done), then, with ``--eval-every N``, evaluates the model
 when r is a positive multiple of N or the last round (`common.evaluation`), then saves when due
 (every ``--save-every`` rounds, ``--save-minutes`` after the last save, at the end): every row up to a
-checkpoint's round is in metrics.jsonl before the checkpoint is written. The policy keeps
-its KV cache across turns and records the token ids it generated per action
+checkpoint's round is in metrics.jsonl before the checkpoint is written. The Python API's callbacks
+(`lmrl_algos.callbacks`) get each round's row (``on_step``) and each evaluation (``on_eval``); one that
+asks to stop ends the run after that round, evaluated and saved as at the end of ``--time-budget``.
+
+The policy keeps its KV cache across turns and records the token ids it generated per action
 (``info["behaviour"]["action_tokens"]``); the trainers build their MDP with
 ``use_action_tokens=True``, so they train on exactly the sampled tokens.
 """
@@ -24,12 +27,14 @@ its KV cache across turns and records the token ids it generated per action
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
 
 import lmrl_envs
 from lmrl_algos import checkpoint
+from lmrl_algos.callbacks import CallbackList
 from lmrl_algos.common.config import ConfigError
 from lmrl_algos.common.distributed import agree, init_distributed, resolve_device
 from lmrl_algos.common.evaluation import TrainingEvaluator
@@ -37,8 +42,10 @@ from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.trainer import (
     canonical_env_id,
     check_finite,
+    check_inputs,
     check_lora,
     check_out,
+    in_memory_inputs,
     load_episodes,
     make_optimizer,
     seed_everything,
@@ -50,17 +57,26 @@ __all__ = ["OnlineRun"]
 
 
 class OnlineRun:
-    """Model, optimiser, envs, logger and resume state of an online run."""
+    """Model, optimiser, envs, logger and resume state of an online run.
 
-    def __init__(self, name: str, cfg, head_kwargs: dict):
+    `model`, `tokenizer`, `episodes` and `callbacks`: the Python API's inputs (see `lmrl_algos.train`); the
+    episodes take the place of --data (the tiny model's tokenizer texts, PPO's ``--bc-weight`` batches).
+    """
+
+    def __init__(self, name: str, cfg, head_kwargs: dict, *, model=None, tokenizer=None,
+                 episodes: Iterable[lmrl_envs.Episode] | None = None, callbacks: Iterable[object] = ()):
         cfg.validate()
+        check_inputs(cfg, model, tokenizer, episodes)
+        self.callbacks = CallbackList(callbacks)
         self.name, self.cfg, self.head_kwargs = name, cfg, head_kwargs
         self.out = Path(cfg.out)
         check_out(cfg, name)
         check_lora(cfg, name)
-        if not cfg.init and not cfg.data and not cfg.resume:
-            raise ConfigError(f"{name}: pass --init (a BC checkpoint) or --data (to build --model tiny's tokenizer)")
+        if not (cfg.init or cfg.data or cfg.resume or model is not None or episodes is not None):
+            raise ConfigError(f"{name}: pass --init (a BC checkpoint) or --data (to build --model tiny's tokenizer); "
+                              "in Python, model= and tokenizer= (or episodes=) do too")
         self.dist = init_distributed(cfg.device)
+        self.callbacks.enabled = self.dist.is_main
         self.device = resolve_device(cfg.device, self.dist)
         seed_everything(cfg.seed)
         self.env_id = canonical_env_id(cfg.env)
@@ -68,9 +84,10 @@ class OnlineRun:
             self.envs = [lmrl_envs.make(self.env_id) for _ in range(cfg.rollout_batch)]
         except Exception as e:
             raise ConfigError(f"--env {cfg.env}: cannot make the environment ({e})") from None
-        self.episodes = load_episodes(cfg) if cfg.data else []
+        self.episodes = load_episodes(cfg, episodes) if cfg.data or episodes is not None else []
+        self.in_memory = in_memory_inputs(cfg, model, self.episodes if episodes is not None else None)
         texts = [t for ep in self.episodes for t in ep.texts] or None
-        self.model, self.tok = setup_model(cfg, head_kwargs, texts, self.device)
+        self.model, self.tok = setup_model(cfg, head_kwargs, texts, self.device, model=model, tokenizer=tokenizer)
         self.opt, self.sched = make_optimizer(self.model, cfg)
         self.round, self.elapsed, self.resumed = 0, 0.0, {}
         if cfg.resume:
@@ -82,6 +99,8 @@ class OnlineRun:
             self.round, self.elapsed = self.resumed["round"], self.resumed["elapsed"]
         self.saved = self.round if cfg.resume else None
         """The round of the checkpoint on disk (None: none yet)."""
+        self.stopped = False
+        """Whether a callback stopped the run."""
         self.t0 = time.time() - self.elapsed
         self.t_saved = time.time()
         self.done = self.round >= cfg.steps or agree(self.dist, self.device, self.out_of_time())[0]
@@ -127,15 +146,18 @@ class OnlineRun:
 
         `extra`: the algorithm's tensors saved beside the model (PPO: its reference policy).
         """
-        cfg = self.cfg
+        cfg, evaluator = self.cfg, self.evaluator
         self.round += 1
-        self.log.log(self.round, metrics)
+        stop = self.callbacks.on_step(self.round, self.log.log(self.round, metrics))
         self.log.advance()
-        out_of_time, save_by_time = agree(self.dist, self.device, self.out_of_time(),
-                                          cfg.save_minutes > 0 and time.time() - self.t_saved >= 60 * cfg.save_minutes)
-        self.done = self.round >= cfg.steps or out_of_time
-        if self.evaluator.due(self.round) or (self.done and self.evaluator.final_due(self.round)):
-            self.evaluator.evaluate(self.round, self.model)
+        out_of_time, save_by_time, self.stopped = agree(
+            self.dist, self.device, self.out_of_time(),
+            cfg.save_minutes > 0 and time.time() - self.t_saved >= 60 * cfg.save_minutes, stop)
+        self.done = self.round >= cfg.steps or out_of_time or self.stopped
+        eval_due = evaluator.due(self.round) or (self.done and evaluator.final_due(self.round))
+        stop = self.callbacks.on_eval(self.round, evaluator.evaluate(self.round, self.model)) if eval_due else False
+        if evaluator.scheduled(self.round) and not self.done and agree(self.dist, self.device, stop)[0]:
+            self.done = self.stopped = True  # asked by rank 0's callbacks, agreed by every rank
         if self.round % cfg.save_every == 0 or self.done or save_by_time:
             self.save(extra)
 
@@ -147,13 +169,14 @@ class OnlineRun:
         checkpoint.save(self.out, model=self.model, tokenizer=self.tok, optimizer=self.opt, extra=extra, state={
             "algo": self.name, "env_id": self.env_id, "config": self.cfg.to_dict(), "head_kwargs": self.head_kwargs,
             "step": self.round, "position": 0, "epoch": 0, "round": self.round, "elapsed": self.elapsed,
-            "scheduler": self.sched.state_dict()})
+            "scheduler": self.sched.state_dict(), **({"in_memory": self.in_memory} if self.in_memory else {})})
 
     def out_of_time(self) -> bool:
         return self.cfg.time_budget is not None and time.time() - self.t0 >= self.cfg.time_budget
 
     def finish(self, summary: str) -> Path:
-        self.log.summary(f"{self.name}: {self.round} rounds in {time.time() - self.t0:.1f}s on {self.device}; "
+        early = " (stopped by a callback)" if self.stopped and self.round < self.cfg.steps else ""
+        self.log.summary(f"{self.name}: {self.round} rounds{early} in {time.time() - self.t0:.1f}s on {self.device}; "
                          f"{summary}; checkpoint {self.out / 'checkpoint'}")
         self.log.close()
         return self.out / "checkpoint"

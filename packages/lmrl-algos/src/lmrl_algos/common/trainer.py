@@ -3,23 +3,32 @@
 An offline algorithm is a small `OfflineAlgorithm` subclass: which heads it needs, which episodes
 it keeps, its loss on a batch, and what it does after an optimiser step. Everything else (checks,
 tokenisation, data order, DDP, bf16, checkpoints, resume, logging, evaluation during training with
-``--eval-every``: `common.evaluation`) lives here once.
+``--eval-every``: `common.evaluation`, callbacks: `lmrl_algos.callbacks`) lives here once.
+
+The Python API (`lmrl_algos.train`) may give the run an in-memory model and tokenizer instead of
+``--model`` / ``--init``, episodes instead of ``--data``, and callbacks; `check_inputs` refuses the
+contradictory combinations, `setup_model` prepares a given model as it prepares a loaded one, and the
+checkpoint is the same (its ``state.json`` notes under ``in_memory`` what was given, the episodes with a
+digest that a ``--resume`` must match).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import math
 import os
 import random
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from lmrl_algos import checkpoint
+from lmrl_algos.callbacks import CallbackList
 from lmrl_algos.common.config import RESUMABLE, ConfigError, TrainConfig
 from lmrl_algos.common.distributed import agree, init_distributed, resolve_device
 from lmrl_algos.common.evaluation import TrainingEvaluator
@@ -27,17 +36,21 @@ from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.mdp import Segment, build_mdp, collate
 from lmrl_algos.models import (
     LMWithHeads,
+    ModelError,
     add_lora,
     check_dtype_device,
     is_peft,
     load_adapter,
     load_model,
     load_pretrained,
+    ready_model,
+    torch_dtype,
 )
 from lmrl_envs import DatasetError, Episode, read_episodes
 
-__all__ = ["LORA_ALGORITHMS", "OfflineAlgorithm", "TrainingError", "batch_indices", "canonical_env_id", "check_finite",
-           "check_lora", "check_out", "load_episodes", "run_offline", "setup_model"]
+__all__ = ["LORA_ALGORITHMS", "OfflineAlgorithm", "TrainingError", "adopt_model", "batch_indices", "canonical_env_id",
+           "check_finite", "check_inputs", "check_lora", "check_out", "episodes_digest", "in_memory_inputs",
+           "load_episodes", "run_offline", "setup_model"]
 
 LORA_ALGORITHMS = ("bc", "filtered_bc", "online_filtered_bc")
 """The algorithms that train LoRA adapters (``--lora-r``). MC and ILQL keep a frozen behaviour copy and a target
@@ -59,10 +72,25 @@ def canonical_env_id(env: str) -> str:
         return env
 
 
-def load_episodes(cfg: TrainConfig) -> list[Episode]:
-    """Read --data and check it is non-empty and recorded on --env."""
+def load_episodes(cfg: TrainConfig, episodes: Iterable[Episode] | None = None) -> list[Episode]:
+    """Read --data, or take `episodes` (the Python API's in-memory data), and check it is non-empty and recorded
+    on --env."""
+    env = canonical_env_id(cfg.env)
+    if episodes is not None:
+        episodes = list(episodes)
+        wrong = next((ep for ep in episodes if not isinstance(ep, Episode)), None)
+        if wrong is not None:
+            raise ConfigError(f"episodes=: expected lmrl_envs.Episode records, got a {type(wrong).__name__}")
+        if not episodes:
+            raise ConfigError("episodes=: no episodes given")
+        bad = {ep.env_id for ep in episodes} - {env}
+        if bad:
+            raise ConfigError(f"episodes= holds episodes of {sorted(bad)} but the config's env is {env}; "
+                              "pass the matching env")
+        return episodes
     if not cfg.data:
-        raise ConfigError("--data is required: a JSONL file of lmrl_envs.Episode records")
+        raise ConfigError("--data is required: a JSONL file of lmrl_envs.Episode records (from Python, "
+                          "train(config, episodes=...) takes them in memory)")
     path = Path(cfg.data)
     if not path.is_file():
         raise ConfigError(f"--data {path}: no such file (generate one with `lmrl-data generate`)")
@@ -72,11 +100,77 @@ def load_episodes(cfg: TrainConfig) -> list[Episode]:
         raise ConfigError(f"--data: {e}") from None
     if not episodes:
         raise ConfigError(f"--data {path}: the file holds no episodes")
-    env = canonical_env_id(cfg.env)
     bad = {ep.env_id for ep in episodes} - {env}
     if bad:
         raise ConfigError(f"--data {path} holds episodes of {sorted(bad)} but --env is {env}; pass the matching --env")
     return episodes
+
+
+def episodes_digest(episodes: Iterable[Episode]) -> str:
+    """sha256 of the episodes' JSONL lines, in order: what a resumed run's in-memory episodes must match."""
+    h = hashlib.sha256()
+    for ep in episodes:
+        h.update(ep.to_json().encode("utf-8") + b"\n")
+    return h.hexdigest()
+
+
+def check_inputs(cfg: TrainConfig, model, tokenizer, episodes) -> None:
+    """Refuse the Python API's contradictory inputs (`lmrl_algos.train`) before any work.
+
+    `model` and `tokenizer` go together and replace --model / --init: refused with --init, with a --model other
+    than the default, and with --resume (the checkpoint's model and tokenizer are the run's: resume without
+    them). `episodes` replace --data: refused with --data.
+    """
+    if (model is None) != (tokenizer is None):
+        given, missing = ("model", "tokenizer") if tokenizer is None else ("tokenizer", "model")
+        raise ConfigError(f"{given}= needs {missing}= as well: pass an in-memory causal LM and its tokenizer together")
+    if model is not None:
+        from transformers import PreTrainedModel
+
+        if not isinstance(model, PreTrainedModel) or model.get_output_embeddings() is None:
+            hint = (" (a peft model: pass its base model and set lora_r, or merge it first with merge_and_unload())"
+                    if is_peft(model) else "")
+            raise ConfigError(f"model= must be a transformers causal LM (a PreTrainedModel with an LM head, e.g. "
+                              f"from AutoModelForCausalLM.from_pretrained), got {type(model).__name__}{hint}")
+        if cfg.init:
+            raise ConfigError(f"model= and init={cfg.init!r} both give the starting weights; set init=None to train "
+                              "the given model, or leave out model= and tokenizer= to start from the checkpoint")
+        if cfg.resume:
+            raise ConfigError(f"model= with resume=True: the run continues from {Path(cfg.out) / 'checkpoint'}, whose "
+                              "model and tokenizer replace the given ones; leave out model= and tokenizer= to resume "
+                              "(the checkpoint holds them), or set resume=False and a new out to train the given model")
+        default = next(f.default for f in dataclasses.fields(TrainConfig) if f.name == "model")
+        if cfg.model != default:
+            raise ConfigError(f"model= and model={cfg.model!r} in the config both name the model; leave the "
+                              f"config's model at its default ({default!r}) when passing model=")
+    if episodes is not None:
+        if cfg.data:
+            raise ConfigError(f"episodes= and data={cfg.data!r} both give the episodes; set data=None to train on the "
+                              "given episodes")
+        if isinstance(episodes, (str, os.PathLike)):
+            raise ConfigError(f"episodes= takes lmrl_envs.Episode records, got the path {str(episodes)!r}; pass a "
+                              "file as the config's data instead")
+
+
+def in_memory_inputs(cfg: TrainConfig, model, episodes: list[Episode] | None) -> dict[str, Any]:
+    """What the Python API gave the run, for the checkpoint's ``state.json`` (``in_memory``): the model's class and
+    the episodes' count and `episodes_digest`; on --resume merged with what the run was started with, whose
+    in-memory episodes must be given again, the same (`ConfigError` otherwise)."""
+    given: dict[str, Any] = {}
+    if model is not None:
+        given["model"] = type(model).__name__
+    if episodes is not None:
+        given["episodes"] = {"count": len(episodes), "sha256": episodes_digest(episodes)}
+    if not cfg.resume:
+        return given
+    started = checkpoint.read_state(cfg.out).get("in_memory", {})
+    before = started.get("episodes")
+    if before and given.get("episodes") != before:
+        now = f"{len(episodes)} other episodes" if episodes is not None else "none"
+        raise ConfigError(f"resume: {cfg.out} was started with {before['count']} in-memory episodes (sha256 "
+                          f"{before['sha256'][:12]}...), got {now}; pass the same episodes, in the same order, as "
+                          "episodes=, or train into a new out")
+    return {**started, **given}
 
 
 def _same_setting(name: str, started: Any, now: Any) -> bool:
@@ -137,10 +231,12 @@ def check_lora(cfg: TrainConfig, algo: str) -> None:
                           f"Leave out --lora-r; --init may still be a LoRA checkpoint (its adapter is merged)")
 
 
-def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] | None, device) -> tuple:
-    """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint or --model (and apply
-    --cpu-threads, --dtype, --lora-r and --gradient-checkpointing). A checkpoint is verified first
-    (`checkpoint.verify`: whole, finite weights).
+def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] | None, device, *,
+                model=None, tokenizer=None) -> tuple:
+    """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint, --model, or the in-memory
+    `model` and `tokenizer` (`adopt_model`; the Python API, `check_inputs`), and apply --cpu-threads, --dtype,
+    --lora-r and --gradient-checkpointing. A checkpoint is verified first (`checkpoint.verify`: whole, finite
+    weights). A given model is used itself, not a copy: it is trained in place.
 
     LoRA: --resume continues the checkpoint's adapter; an --init checkpoint's adapter is merged into its model
     (a LoRA run then adds fresh adapters, a full run trains the merged model)."""
@@ -152,8 +248,14 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
     env = canonical_env_id(cfg.env)
     source = Path(cfg.out) / "checkpoint" if cfg.resume else (Path(cfg.init) if cfg.init else None)
     if source is None:
-        lm, tok = load_model(cfg.model, texts, seed=cfg.seed, dtype=cfg.dtype)
-        return LMWithHeads(_adapt(lm, cfg), **head_kwargs).to(device), tok
+        if model is None:
+            lm, tok = load_model(cfg.model, texts, seed=cfg.seed, dtype=cfg.dtype)
+        else:
+            lm, tok = adopt_model(model, tokenizer, cfg.dtype)
+        built = LMWithHeads(_adapt(lm, cfg), **head_kwargs).to(device)
+        if model is not None:
+            _broadcast_from_main(built)
+        return built, tok
     flag = "--resume" if cfg.resume else "--init"
     try:
         ckpt = checkpoint.verify(source)
@@ -176,6 +278,31 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
         own = model.head_state_dict()
         model.load_state_dict({k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}, strict=False)
     return model, tok
+
+
+def adopt_model(lm, tok, dtype: str = "fp32") -> tuple:
+    """An in-memory causal LM and its tokenizer made ready as `load_model` makes a loaded one: a pad token (added,
+    and the embeddings resized, when the tokenizer has none), ``"\\n"`` a single token, weights in `dtype`
+    (``fp32 | bf16 | fp16``). Changes `lm` and `tok` in place; `ConfigError` saying what to fix otherwise."""
+    try:
+        ready_model(lm, tok)
+    except ModelError as e:
+        raise ConfigError(f"tokenizer=: {e}") from None
+    rows = lm.get_input_embeddings().weight.shape[0]
+    if rows < len(tok):
+        raise ConfigError(f"tokenizer= has {len(tok)} tokens but model='s embeddings only {rows} rows; call "
+                          "model.resize_token_embeddings(len(tokenizer)) first")
+    return lm.to(torch_dtype(dtype)), tok
+
+
+def _broadcast_from_main(model: torch.nn.Module) -> None:
+    """Under torchrun, give every process rank 0's weights of a given model (each process built its own: the
+    online ranks stay identical only if they start so, and the value methods copy pi_beta before DDP syncs)."""
+    import torch.distributed as td
+
+    if td.is_available() and td.is_initialized() and td.get_world_size() > 1:
+        for t in model.state_dict().values():
+            td.broadcast(t, src=0)
 
 
 def _adapt(lm: torch.nn.Module, cfg: TrainConfig) -> torch.nn.Module:
@@ -308,20 +435,29 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
-    """Train `algo` on --data; returns the checkpoint directory."""
+def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig, *, model=None, tokenizer=None,
+                episodes: Iterable[Episode] | None = None, callbacks: Iterable[object] = ()) -> Path:
+    """Train `algo` on --data; returns the checkpoint directory.
+
+    `model`, `tokenizer`, `episodes` and `callbacks`: the Python API's inputs (see `lmrl_algos.train`).
+    """
     cfg.validate()
+    check_inputs(cfg, model, tokenizer, episodes)
+    hooks = CallbackList(callbacks)
     out = Path(cfg.out)
     check_out(cfg, algo.name)
     check_lora(cfg, algo.name)
     dist = init_distributed(cfg.device)
+    hooks.enabled = dist.is_main
     device = resolve_device(cfg.device, dist)
     seed_everything(cfg.seed)
-    episodes = algo.select(load_episodes(cfg), cfg)
+    data = load_episodes(cfg, episodes)
+    given = in_memory_inputs(cfg, model, data if episodes is not None else None)
+    episodes = algo.select(data, cfg)
     if not episodes:
         raise ConfigError(f"{algo.name}: no episodes left after filtering; check the data or the filter flags")
     texts = [t for ep in episodes for t in ep.texts]
-    model, tok = setup_model(cfg, algo.head_kwargs(cfg), texts, device)
+    model, tok = setup_model(cfg, algo.head_kwargs(cfg), texts, device, model=model, tokenizer=tokenizer)
     max_length = min(cfg.max_length, getattr(model.lm.config, "n_positions", cfg.max_length))
     segments = build_mdp(episodes, tok, gamma=cfg.gamma, max_length=max_length)
     algo.setup(model, cfg)
@@ -346,7 +482,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
             checkpoint.save(out, model=model, tokenizer=tok, optimizer=opt, extra=algo.extra_state(), state={
                 "algo": algo.name, "env_id": env, "config": cfg.to_dict(), "head_kwargs": algo.head_kwargs(cfg),
                 "step": step, "position": position, "epoch": position // len(segments), "round": 0,
-                "elapsed": elapsed, "scheduler": sched.state_dict()})
+                "elapsed": elapsed, "scheduler": sched.state_dict(), **({"in_memory": given} if given else {})})
         if dist.enabled:
             torch.distributed.barrier()
 
@@ -356,6 +492,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
     tokens, total_tokens, t_log, losses = 0, 0, time.time(), []
     t_session = t_saved = time.time()
     t0 = time.time() - elapsed
+    stopped = False
     model.train()
     while step < cfg.steps:
         idx = batch_indices(len(segments), cfg.seed, position, cfg.batch_size)
@@ -380,31 +517,39 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig) -> Path:
         losses.append(loss.detach())  # metrics stay tensors until a log step (one sync per log, not per step)
         elapsed = time.time() - t0
         log.advance()
-        out_of_time, save_by_time = agree(dist, device, cfg.time_budget is not None and elapsed >= cfg.time_budget,
-                                          cfg.save_minutes > 0 and time.time() - t_saved >= 60 * cfg.save_minutes)
-        last = step == cfg.steps or out_of_time
         log_due = step % cfg.log_every == 0 or step == cfg.steps
-        eval_due = evaluator.due(step) or (last and evaluator.final_due(step))
-        save_due = step % cfg.save_every == 0 or last or save_by_time
-        if log_due or eval_due or save_due:
-            check_finite(losses, step, out, saved, log)
-            del losses[:-cfg.log_every]  # checked; the last --log-every are kept for the summary
+        stop = False
         if log_due:
+            check_finite(losses, step, out, saved, log)
             now = time.time()
             metrics.update({"losses/total": loss.detach(), "charts/lr": sched.get_last_lr()[0],
                             "charts/tokens_per_s": tokens / max(now - t_log, 1e-9), "charts/epoch": position / len(segments)})
-            log.log(step, metrics)
+            stop = hooks.on_step(step, log.log(step, metrics))
             tokens, t_log = 0, now
-        if eval_due:  # before the save: the rows up to a checkpoint's step are all in metrics.jsonl when it is written
-            evaluator.evaluate(step, algo.decoding_model(model))
+        out_of_time, save_by_time, stopped = agree(
+            dist, device, cfg.time_budget is not None and elapsed >= cfg.time_budget,
+            cfg.save_minutes > 0 and time.time() - t_saved >= 60 * cfg.save_minutes, stop)
+        last = step == cfg.steps or out_of_time or stopped
+        eval_due = evaluator.due(step) or (last and evaluator.final_due(step))
+        save_due = step % cfg.save_every == 0 or last or save_by_time
+        if (eval_due or save_due) and not log_due:
+            check_finite(losses, step, out, saved, log)
+        if log_due or eval_due or save_due:
+            del losses[:-cfg.log_every]  # checked; the last --log-every are kept for the summary
+        # before the save: the rows up to a checkpoint's step are all in metrics.jsonl when it is written
+        stop = hooks.on_eval(step, evaluator.evaluate(step, algo.decoding_model(model))) if eval_due else False
+        if evaluator.scheduled(step) and not last and agree(dist, device, stop)[0]:  # every rank: rank 0 may stop
+            last = stopped = save_due = True
         if save_due:
             save()
             saved, t_saved = step, time.time()
-        if out_of_time:
+        if last:
             break
     recent = [float(x) for x in losses[-cfg.log_every:]] or [math.nan]
-    log.summary(f"{algo.name}: {step} steps in {elapsed:.1f}s on {device} ({len(episodes)} episodes, "
-                f"{len(segments)} segments), {total_tokens / max(time.time() - t_session, 1e-9):.0f} tokens/s, "
+    early = " (stopped by a callback)" if stopped and step < cfg.steps else ""
+    log.summary(f"{algo.name}: {step} steps{early} in {elapsed:.1f}s on "
+                f"{device} ({len(episodes)} episodes, {len(segments)} segments), "
+                f"{total_tokens / max(time.time() - t_session, 1e-9):.0f} tokens/s, "
                 f"final loss {sum(recent) / len(recent):.4f}, checkpoint {out / 'checkpoint'}")
     log.close()
     return out / "checkpoint"
