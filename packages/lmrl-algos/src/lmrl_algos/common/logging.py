@@ -13,7 +13,8 @@ Example:
     >>> import tempfile, json, pathlib
     >>> d = tempfile.mkdtemp()
     >>> with MetricsLogger(d, total=2, progress=False) as log:
-    ...     log.log(1, {"losses/bc": 0.5})
+    ...     log.log(1, {"losses/bc": 0.5})  # returns the row's metrics as floats (what on_step callbacks get)
+    {'losses/bc': 0.5}
     >>> json.loads((pathlib.Path(d) / "metrics.jsonl").read_text())["losses/bc"]
     0.5
     >>> parse_report_to("tensorboard, wandb")

@@ -326,11 +326,8 @@ def lm_oracle_prompt(obj: ObjectEntry, question: str) -> str:
 
     Example:
         >>> from lmrl_envs.tasks.twenty_questions.objects import find_object
-        >>> print(lm_oracle_prompt(find_object("tv"), "Is it an animal?"))
-        Answer the question about the object truthfully.
-        object: (Television, TV)
-        question: Is it an animal?
-        answer (yes or no):
+        >>> lm_oracle_prompt(find_object("tv"), "Is it an animal?").split("\\n")
+        ['Answer the question about the object truthfully.', 'object: (Television, TV)', 'question: Is it an animal?', 'answer (yes or no): ']
     """
     return (
         "Answer the question about the object truthfully.\n"
