@@ -1,13 +1,35 @@
-"""Shared fixtures: a tiny full-history toy env (registered as toy-count-v0) and episode files."""
+"""Shared fixtures: the test device, a tiny full-history toy env (registered as toy-count-v0) and episode files."""
 
 from __future__ import annotations
 
+import os
 import random
 
 import pytest
+import torch
 
 import lmrl_envs
 from lmrl_envs import StepResult, TextEnv
+
+DEVICE_ENV = "LMRL_TEST_DEVICE"
+
+
+@pytest.fixture(scope="session")
+def device() -> str:
+    """The device of the device-aware tests: ``$LMRL_TEST_DEVICE`` (``cpu`` or ``cuda``; default ``cpu``), which the
+    nox session ``tests(package=..., device=...)`` sets.
+
+    ``cuda`` without a usable GPU fails each test that asks for the device (an error at setup), never skips it:
+    a CUDA session must not pass by running on the CPU.
+    """
+    name = os.environ.get(DEVICE_ENV, "").strip() or "cpu"
+    if name not in ("cpu", "cuda"):
+        pytest.fail(f"{DEVICE_ENV}={name!r}: set it to cpu or cuda (or leave it unset for cpu)", pytrace=False)
+    if name == "cuda" and not torch.cuda.is_available():
+        pytest.fail(f"{DEVICE_ENV}=cuda, but torch {torch.__version__} sees no CUDA GPU (torch.cuda.is_available() "
+                    f"is False): run on a machine with a GPU and a CUDA build of torch, or set {DEVICE_ENV}=cpu",
+                    pytrace=False)
+    return name
 
 
 class CountEnv(TextEnv):

@@ -1,6 +1,8 @@
-"""Every algorithm trains (a few steps, tiny model, CPU); checkpoints, policies and CLI errors."""
+"""Every algorithm trains (a few steps, tiny model, on the test device: `device` fixture, ``$LMRL_TEST_DEVICE``);
+bf16 autocast on CUDA; checkpoints, policies and CLI errors."""
 
 import json
+import math
 
 import pytest
 import torch
@@ -11,20 +13,21 @@ from lmrl_algos import ALGORITHMS, load_policy, make_config, train
 from lmrl_algos.cli import main
 from lmrl_algos.common.config import field_docs
 
-FAST = {"steps": 3, "batch_size": 4, "log_every": 1, "max_length": 128, "device": "cpu"}
-ONLINE = {"steps": 1, "batch_size": 8, "n_rollouts": 4, "rollout_batch": 4, "max_new_tokens": 6, "device": "cpu"}
+FAST = {"steps": 3, "batch_size": 4, "log_every": 1, "max_length": 128}  # + device=device
+ONLINE = {"steps": 1, "batch_size": 8, "n_rollouts": 4, "rollout_batch": 4, "max_new_tokens": 6}
 
 
 @pytest.fixture(scope="module")
-def bc_run(toy_data, tmp_path_factory):
+def bc_run(toy_data, tmp_path_factory, device):
     out = tmp_path_factory.mktemp("runs") / "bc"
-    train(make_config("bc", env="toy-count-v0", data=str(toy_data), out=str(out), lr=1e-3, **FAST))
+    train(make_config("bc", env="toy-count-v0", data=str(toy_data), out=str(out), lr=1e-3, device=device, **FAST))
     return out
 
 
 @pytest.mark.parametrize("algo", ["filtered_bc", "mc", "ilql"])
-def test_offline_algorithms_train_from_bc(algo, toy_data, bc_run, tmp_path):
-    ckpt = train(make_config(algo, env="toy-count-v0", data=str(toy_data), out=str(tmp_path), init=str(bc_run), **FAST))
+def test_offline_algorithms_train_from_bc(algo, toy_data, bc_run, tmp_path, device):
+    ckpt = train(make_config(algo, env="toy-count-v0", data=str(toy_data), out=str(tmp_path), init=str(bc_run),
+                             device=device, **FAST))
     state = json.loads((ckpt / "state.json").read_text())
     assert (state["algo"], state["step"], state["env_id"]) == (algo, 3, "toy-count-v0")
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
@@ -32,24 +35,25 @@ def test_offline_algorithms_train_from_bc(algo, toy_data, bc_run, tmp_path):
     assert all(torch.isfinite(torch.tensor(r["losses/total"])) for r in rows)
 
 
-def test_value_checkpoint_decodes_with_its_beta_and_support_p(toy_data, bc_run, tmp_path):
+def test_value_checkpoint_decodes_with_its_beta_and_support_p(toy_data, bc_run, tmp_path, device):
     train(make_config("mc", env="toy-count-v0", data=str(toy_data), out=str(tmp_path), init=str(bc_run),
-                      beta=3.0, support_p=0.9, **FAST))
-    policy = load_policy(tmp_path, "cpu")
+                      beta=3.0, support_p=0.9, device=device, **FAST))
+    policy = load_policy(tmp_path, device)
     assert (policy.value_term, policy.beta, policy.support_p) == ("q", 3.0, 0.9)
-    assert load_policy(tmp_path, "cpu", support_p=1.0).support_p == 1.0
-    assert load_policy(bc_run, "cpu").support_p == 1.0
+    assert load_policy(tmp_path, device, support_p=1.0).support_p == 1.0
+    assert load_policy(bc_run, device).support_p == 1.0
 
 
 @pytest.mark.parametrize("algo", ["ppo", "online_filtered_bc"])
-def test_online_algorithms_run_a_round(algo, bc_run, tmp_path):
-    ckpt = train(make_config(algo, env="toy-count-v0", out=str(tmp_path), init=str(bc_run), **ONLINE))
+def test_online_algorithms_run_a_round(algo, bc_run, tmp_path, device):
+    ckpt = train(make_config(algo, env="toy-count-v0", out=str(tmp_path), init=str(bc_run), device=device, **ONLINE))
     rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     state = json.loads((ckpt / "state.json").read_text())
     assert state["round"] == 1
-    # the round's chart is the mean return of the BC policy's sampled rollouts of round 0, replayed here
+    # the round's chart is the mean return of the BC policy's sampled rollouts of round 0, replayed here (on the
+    # same device: on CUDA, other batch shapes round differently, which flips a sampled token only at a threshold)
     cfg = state["config"]
-    policy = load_policy(bc_run, "cpu", greedy=False, seed=cfg["seed"], max_new_tokens=cfg["max_new_tokens"],
+    policy = load_policy(bc_run, device, greedy=False, seed=cfg["seed"], max_new_tokens=cfg["max_new_tokens"],
                          max_length=cfg["max_length"])
     specs = lmrl_envs.specs_from_seeds(cfg["n_rollouts"], cfg["seed"] * 1_000_003)
     eps = lmrl_envs.rollout([lmrl_envs.make("toy-count-v0") for _ in range(2)], policy, specs=specs)
@@ -57,14 +61,39 @@ def test_online_algorithms_run_a_round(algo, bc_run, tmp_path):
 
 
 @pytest.mark.parametrize("algo", ["bc", "ilql"])
-def test_maze_smoke(algo, maze_data, tmp_path):
-    train(make_config(algo, env="maze-fo", data=str(maze_data), out=str(tmp_path), **FAST))
-    policy = load_policy(tmp_path, "cpu", env_id="maze-fo", greedy=True, max_new_tokens=4)
+def test_maze_smoke(algo, maze_data, tmp_path, device):
+    train(make_config(algo, env="maze-fo", data=str(maze_data), out=str(tmp_path), device=device, **FAST))
+    policy = load_policy(tmp_path, device, env_id="maze-fo", greedy=True, max_new_tokens=4)
     eps = lmrl_envs.rollout([lmrl_envs.make("maze-fo") for _ in range(2)], policy, 2, seed=0)
     assert len(eps) == 2 and all(ep.env_id == "maze-fo-v0" for ep in eps)
 
 
-def test_checkpoint_round_trip_and_from_pretrained(bc_run):
+@pytest.mark.parametrize(("algo", "bf16"), [("bc", True), ("ilql", True), ("bc", False)])
+def test_bf16_autocast_on_cuda_computes_in_bf16_and_keeps_fp32_weights(algo, bf16, toy_data, tmp_path, device):
+    if device != "cuda":
+        pytest.skip("--bf16 autocast is CUDA-only (the trainer ignores it on the CPU); LMRL_TEST_DEVICE=cuda runs it")
+    seen = set()  # dtypes of the Linear layers' outputs in the training forwards (generation runs without grad)
+
+    def record(module, args, output):
+        if isinstance(module, torch.nn.Linear) and torch.is_grad_enabled():
+            seen.add(output.dtype)
+
+    hook = torch.nn.modules.module.register_module_forward_hook(record)
+    try:
+        ckpt = train(make_config(algo, env="toy-count-v0", data=str(toy_data), out=str(tmp_path), bf16=bf16,
+                                 device=device, **FAST))
+    finally:
+        hook.remove()
+    assert seen == {torch.bfloat16 if bf16 else torch.float32}
+    assert {t.dtype for t in load_file(ckpt / "model" / "model.safetensors").values()} == {torch.float32}
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3] and all(math.isfinite(r["losses/total"]) for r in rows)
+    policy = load_policy(tmp_path, device, greedy=True, max_new_tokens=4)
+    eps = lmrl_envs.rollout([lmrl_envs.make("toy-count-v0") for _ in range(2)], policy, 2, seed=0)
+    assert [e.texts[0] for e in eps] == ["Count:\n", "Count:\n"]
+
+
+def test_checkpoint_round_trip_and_from_pretrained(bc_run, device):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     ckpt = bc_run / "checkpoint"
@@ -74,17 +103,17 @@ def test_checkpoint_round_trip_and_from_pretrained(bc_run):
     saved = load_file(ckpt / "model" / "model.safetensors")
     for k, v in saved.items():
         assert torch.equal(lm.state_dict()[k], v), k
-    p1 = load_policy(bc_run, "cpu", greedy=False, seed=3)
-    p2 = load_policy(bc_run, "cpu", greedy=False, seed=3)
+    p1 = load_policy(bc_run, device, greedy=False, seed=3)
+    p2 = load_policy(bc_run, device, greedy=False, seed=3)
     hist = [(lmrl_envs.Text("Count:\n", False),)] * 3
     assert p1.act(hist, [0, 1, 2]) == p2.act(hist, [0, 1, 2])
     with pytest.raises(ValueError, match="maze-fo-v0"):
-        load_policy(bc_run, "cpu", env_id="maze-fo")
+        load_policy(bc_run, device, env_id="maze-fo")
 
 
-def test_rerank_picks_a_legal_action(bc_run):
+def test_rerank_picks_a_legal_action(bc_run, device):
     env = lmrl_envs.make("toy-count-v0")
-    policy = load_policy(bc_run, "cpu", greedy=True, rerank=True, candidates=lambda slot: env.valid_actions())
+    policy = load_policy(bc_run, device, greedy=True, rerank=True, candidates=lambda slot: env.valid_actions())
     env.reset(seed=0)
     assert policy.act([env.history], [0])[0] in ("up\n", "down\n")
 

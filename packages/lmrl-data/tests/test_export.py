@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from lmrl_data import GenerateConfig, filter_successes, filter_top_percent, generate, iter_episodes
+from lmrl_data import GenerateConfig, generate, iter_episodes
 from lmrl_data.cli import main
 from lmrl_data.export import episode_to_chat
-from lmrl_envs import Episode
+from lmrl_envs import Episode, filter_episodes
 
 
 @pytest.fixture(scope="module")
@@ -100,11 +100,11 @@ def test_splits_file_input_filters_and_overwrite(dataset, tmp_path, capsys):
     same, same_out = export(str(dataset / "train.jsonl"))
     assert same_out.read_bytes() == train_out.read_bytes()
     succ, succ_out = export(str(dataset), "--split", "all", "--filter", "success")
-    assert succ == seeds(filter_successes(iter_episodes(dataset, "all"))) and 0 < len(succ) < 30
+    assert succ == seeds(filter_episodes(iter_episodes(dataset, "all"), success_only=True)) and 0 < len(succ) < 30
     bc, bc_out = export(str(dataset), "--split", "all", "--filter", "bc")  # Text-Nav's %BC filter: successes
     assert bc_out.read_bytes() == succ_out.read_bytes()
     top, _ = export(str(dataset), "--filter", "top25")
-    assert top == seeds(filter_top_percent(iter_episodes(dataset, "train"), 25))
+    assert top == seeds(filter_episodes(iter_episodes(dataset, "train"), top_fraction=0.25))
     assert main(["export", str(dataset), "--split", "eval", "--out", str(train_out), "--overwrite"]) == 0
     assert [(r["env_id"], r["seed"]) for r in _lines(train_out)] == evals
 
