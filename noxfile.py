@@ -80,6 +80,9 @@ def tests(session: nox.Session, package: str, device: str) -> None:
     env = {"LMRL_TEST_DEVICE": device}
     session.run("python", "-m", "pytest", str(ROOT / "packages" / f"lmrl-{name}" / "tests"), "-q",
                 "-p", "no:cacheprovider", *session.posargs, env=env)
+    if device == "cpu" and not session.posargs:  # the docstrings' examples, on the installed package
+        session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
+                    "--pyargs", f"lmrl_{name}", env=env)
 
 
 def _declared(dist: str, extras: frozenset[str] = frozenset()) -> list:
