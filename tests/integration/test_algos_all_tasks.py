@@ -19,8 +19,8 @@ import lmrl_envs
 from lmrl_algos import load_policy, make_config, train
 from lmrl_data.generate import GenerateConfig, generate
 
-ENVS = ["maze-fo", "maze-po", "text-nav-fo", "text-nav-po", "wordle", "chess", "endgames", "twenty-questions",
-        "guess-my-city", "car-dealer"]
+ENVS = lmrl_envs.list_tasks(paper=True)
+"""The paper's ten tasks, from the registry (their task records' ``paper_order``)."""
 EPISODES = {"chess": 2, "endgames": 3}
 """Episodes per dataset (default 8): chess and endgames play Stockfish, so theirs stay tiny."""
 OFFLINE = {"steps": 2, "batch_size": 4, "max_length": 256, "log_every": 1, "device": "cpu"}

@@ -147,6 +147,36 @@ def test_register_callable_and_make_sets_id():
         lmrl_envs.register("counter-v3", Counter)
 
 
+def test_task_records_of_the_registry():
+    lmrl_envs.register("counter-record-v0", Counter, task=lmrl_envs.TaskRecord(
+        protocol=lmrl_envs.EvalProtocol("seeds", 12), normalization=lmrl_envs.Normalization(-5.0, -2.0, 0.0, "rule")))
+    record = lmrl_envs.spec("counter-record").task
+    assert (record.family, record.protocol.episodes, record.normalization.score(-2.0)) == ("counter-record", 12, 50.0)
+    plain = lmrl_envs.register("counter-plain-v0", Counter)  # without a record: the defaults
+    assert plain.task == lmrl_envs.TaskRecord(family="counter-plain")
+    assert lmrl_envs.list_tasks(paper=True) == ["maze-fo", "maze-po", "text-nav-fo", "text-nav-po", "wordle", "chess",
+                                                "endgames", "twenty-questions", "guess-my-city", "car-dealer"]
+    assert "counter-record" in lmrl_envs.list_tasks() and lmrl_envs.task_name("counter-record-v0") == "counter-record"
+    assert [lmrl_envs.spec(t).task.family for t in ("maze-po", "text-nav-fo", "wordle")] == ["maze", "text-nav", "wordle"]
+    endgames = lmrl_envs.spec("endgames").task.protocol
+    assert (endgames.kind, endgames.episodes, len(endgames.start_options())) == ("option_set", None, 640)
+    maze = lmrl_envs.spec("maze-fo").task.protocol
+    assert maze.first_actions({"init_position": (5, 3)}) == ["move right\n"]
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: lmrl_envs.EvalProtocol("cells"), "choose one of seeds, per_option, option_set"),
+    (lambda: lmrl_envs.EvalProtocol("per_option", 10), "needs options='module:function'"),
+    (lambda: lmrl_envs.EvalProtocol("seeds", None), "needs a default episode count"),
+    (lambda: lmrl_envs.EvalProtocol("seeds", 0), "episodes must be >= 1"),
+    (lambda: lmrl_envs.TaskRecord(normalization=lmrl_envs.Normalization(0.0, 2.0, 1.0, "x")), "finite min < avg < max"),
+    (lambda: lmrl_envs.TaskRecord(decoding=lmrl_envs.Decoding(True, ())), "re-ranks nothing"),
+])
+def test_bad_task_records_say_what_to_fix(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
 def _episode(**kw):
     base = dict(env_id="counter-v0", seed=1, texts=["Guess:\n", "3\n", "right\n"], is_action=[False, True, False],
                 rewards=[0.0], context_start=[0], terminated=True)

@@ -4,18 +4,27 @@ import json
 
 import pytest
 
+import lmrl_envs
 from lmrl_envs import Episode
-from lmrl_envs.tasks.maze import shortest_path_policy, start_cells
 from lmrl_eval.evaluate import EVAL_SEED_OFFSET, evaluate, protocol_specs, summarize
-from lmrl_eval.policies import RandomPolicy
+from lmrl_eval.policies import RandomPolicy, load_eval_policy
 from lmrl_eval.report import build_report
+
+MAZE = lmrl_envs.spec("maze-fo").task.protocol
+"""The Maze's protocol, from its task record: the 25 start cells and their shortest-path first moves."""
+
+
+def _down_is_optimal() -> int:
+    """On how many start cells "move down" is a shortest-path first move."""
+    return sum("move down\n" in MAZE.first_actions(o) for o in MAZE.start_options())
 
 
 def test_maze_protocol_uses_every_start_cell_equally():
     specs = protocol_specs("maze-fo", episodes=50, seed=0)
     assert len(specs) == 50
     cells = [s.options["init_position"] for s in specs]
-    assert sorted(set(cells)) == sorted(tuple(c) for c in start_cells())
+    assert sorted(set(cells)) == sorted(o["init_position"] for o in MAZE.start_options())
+    assert len(set(cells)) == 25 and cells[0] == (1, 1)
     assert all(cells.count(c) == 2 for c in set(cells))
     assert specs[0].seed == EVAL_SEED_OFFSET
     assert len(protocol_specs("maze-po")) == 800  # the paper's 32 x 25
@@ -27,8 +36,16 @@ def test_other_tasks_use_seeded_episodes():
     assert len(protocol_specs("wordle")) == 4096
 
 
+def test_endgames_protocol_plays_each_fixed_position_once():
+    specs = protocol_specs("endgames", seed=1)
+    assert len(specs) == 640 and [s.options for s in specs[:2]] == [{"position_index": 0}, {"position_index": 1}]
+    assert [s.seed for s in specs[:2]] == [EVAL_SEED_OFFSET + 100_000, EVAL_SEED_OFFSET + 100_001]
+    assert len(protocol_specs("endgames", episodes=10)) == 10 and len(protocol_specs("endgames", episodes=10**6)) == 640
+
+
 def test_expert_maze_scores_exactly_100():
-    r = evaluate("maze-fo", shortest_path_policy, episodes=25)
+    pytest.importorskip("lmrl_data")
+    r = evaluate("maze-fo", load_eval_policy("expert", "maze-fo"), episodes=25)
     assert (r.return_mean, r.success_rate, r.score, r.invalid_rate) == (-6.84, 1.0, 100.0, 0.0)
     assert r.return_min == -11.0 and r.return_max == 0.0  # (1, 1) and (1, 11) are 12 moves away
 
@@ -113,9 +130,7 @@ def test_move_accuracy_is_greedy_first_moves_over_the_start_cells():
     def always_down(histories):
         return ["move down\n"] * len(histories)
 
-    from lmrl_envs.tasks.maze import optimal_actions
-
-    expected = sum("move down\n" in optimal_actions(c) for c in start_cells())
+    expected = _down_is_optimal()
     assert move_accuracy("maze-fo", always_down) == (expected, 25)
     assert 0 < expected < 25
     assert move_accuracy("maze-po", always_down) == (expected, 25)  # the same start cells, walls-only observations
@@ -179,9 +194,7 @@ def test_decoding_metrics_measure_greedily_and_restore_the_policy():
 
     policy = Sampler()
     record = decoding_metrics("maze-fo", policy)
-    from lmrl_envs.tasks.maze import optimal_actions
-
-    down = sum("move down\n" in optimal_actions(c) for c in start_cells())
+    down = _down_is_optimal()
     assert record == {"decode": {"greedy": False, "temperature": 1.0, "rerank": True},
                       "move_accuracy": {"correct": down, "cells": 25,
                                         "decode": {"greedy": True, "temperature": 1.0, "rerank": True}}}

@@ -112,12 +112,12 @@ def test_same_seed_same_episodes_for_any_batch_size(env_id, episodes):
 def checkpoint_run(tmp_path_factory):
     """A 1-step BC checkpoint of a tiny model on maze-fo (lmrl-algos is in lmrl-eval[full])."""
     lmrl_algos = pytest.importorskip("lmrl_algos")
-    from lmrl_envs.tasks.maze import ACTIONS
+    moves = lmrl_envs.make("maze-fo").valid_actions()  # the 4 moves
 
     rng = random.Random(0)
     data = tmp_path_factory.mktemp("data") / "maze.jsonl"
     lmrl_envs.write_episodes(data, lmrl_envs.rollout([lmrl_envs.make("maze-fo") for _ in range(4)],
-                                                     lambda hs: [rng.choice(list(ACTIONS)) for _ in hs], 4, seed=0))
+                                                     lambda hs: [rng.choice(moves) for _ in hs], 4, seed=0))
     out = tmp_path_factory.mktemp("runs") / "bc"
     lmrl_algos.train(lmrl_algos.make_config("bc", env="maze-fo", data=str(data), out=str(out), steps=1, batch_size=4,
                                             max_length=64, device="cpu", bf16=False))

@@ -1,7 +1,13 @@
-"""Hyper-parameter presets per task, from the reference's Table 3 (paper App. D) and script defaults.
+"""Hyper-parameter presets per task family, from the reference's Table 3 (paper App. D) and script defaults;
+and each task's evaluation decoding, from its record.
 
-Each entry is ``PRESETS[task][algo] = (values, note)``; the note says where the preset differs from
-the reference and why. Common differences, applied to every task:
+Each entry is ``PRESETS[family][algo] = (values, note)``; the note says where the preset differs from
+the reference and why. A preset is named by its family (``--preset maze``) or by any env id of the
+family (``maze-po-v0``: the family is the task record's, ``lmrl_envs.spec(id).task.family``). A
+registered task whose family has no row gets `DEFAULT_PRESET` (the settings every row shares for a
+tiny model from scratch, and the Table 3 values most tasks use), so a new task trains without a
+row here; a name that is neither a family nor a registered env is an error. Common differences,
+applied to every task:
 
 * batch 128 -> 32: the reference used TPU pods; 32 segments fit one consumer GPU or a CPU.
 * BC lr 1e-4 -> 1e-3 when training ``--model tiny`` from scratch: a 0.5 M-parameter model started
@@ -26,6 +32,8 @@ the reference and why. Common differences, applied to every task:
 Example:
     >>> preset_values("ilql", "maze")["tau"]
     0.95
+    >>> preset_values("ilql", "maze-po-v0") == preset_values("ilql", "maze")
+    True
     >>> sorted(PRESETS)[:3]
     ['car-dealer', 'chess', 'endgames']
 """
@@ -34,7 +42,7 @@ from __future__ import annotations
 
 from lmrl_algos.common.config import ConfigError
 
-__all__ = ["DECODING", "PRESETS", "describe", "preset_task", "preset_values"]
+__all__ = ["DEFAULT_PRESET", "PRESETS", "decoding", "describe", "preset_family", "preset_task", "preset_values"]
 
 _TINY = "lr 1e-3 and batch 32 for a tiny model from scratch (reference: gpt2 fine-tuned at 1e-4, batch 128)"
 _SUPPORT = "; free generation adds beta * value only within pi_beta's top-0.9 nucleus (reference: whole vocabulary)"
@@ -99,49 +107,100 @@ PRESETS: dict[str, dict[str, tuple[dict, str]]] = {
 the Table 3 cell marked '?'."""
 
 
-DECODING: dict[str, dict] = {
-    "maze": {"rerank": True, "candidates": ["move up\n", "move down\n", "move left\n", "move right\n"]},
-}
-"""Evaluation decoding per task (``load_policy(..., **DECODING[task])``; other tasks: free generation).
+DEFAULT_PRESET: dict[str, tuple[dict, str]] = _task(1e-3, 0.3, (1e-4, 16.0, 0.99, 0.001), (1e-4, 4.0, 0.001, 0.7, 0.99),
+                                                  (1e-5, 128, 0.95, 0.01, 1.0), gamma_ppo=1.0)
+"""The preset of a registered task whose family has no row in `PRESETS` (a new task): the tiny-model
+settings every row shares (BC lr 1e-3, batch 32, ``non_action_weight 1``; MC / ILQL ``support_p 0.9``),
+%BC and online %BC on the top 30 % by return, and the Table 3 values most tasks share: MC lr 1e-4,
+beta 16, cql 0.001; ILQL lr 1e-4, beta 4, cql 0.001, tau 0.7; PPO lr 1e-5, lambda 0.95, KL 0.01, BC
+weight 1, gamma 1. Measure and add a row for a task you report."""
 
-Maze re-ranks the 4 moves, as the reference's Maze evaluation does for ILQL / MC / PPO: with
-``cql_weight 0`` (the maze preset) a Q head is only trained on the tokens the data contains, so in
-free generation ``LM + beta * Q`` favours never-trained tokens (Q stays near its 0 init while every
-trained Q is negative). Measured: an MC run that re-ranking scores at -93 scored -401 with 99 %
-invalid moves in free generation. For bc the two agree (same numbers on 100 episodes).
-"""
+
+def preset_family(name: str) -> str:
+    """The `PRESETS` key of a preset name: a family as it is (``"maze"``), an env id its record's family
+    (``"maze-po-v0"`` and ``"maze-fo"`` -> ``"maze"``).
+
+    Raises:
+        KeyError: `name` is neither a family nor a registered env id.
+
+    Example:
+        >>> preset_family("text-nav-po-v0"), preset_family("wordle"), preset_family("maze")
+        ('text-nav', 'wordle', 'maze')
+    """
+    if name in PRESETS:
+        return name
+    import lmrl_envs  # light (no torch); imported here so that `lmrl-algos --help` stays fast
+
+    return lmrl_envs.spec(name).task.family
 
 
 def preset_task(name: str) -> str:
-    """The preset (and `DECODING`) key of a task or env id: ``"maze-fo-v0"`` and ``"maze-po"`` -> ``"maze"``.
+    """`preset_family`, but never raising: a name that is neither a family nor a registered env id comes back
+    without its version (``"mazes"`` -> ``"mazes"``), for callers that say "unknown preset" themselves.
 
     Example:
-        >>> preset_task("text-nav-po-v0"), preset_task("wordle")
-        ('text-nav', 'wordle')
+        >>> preset_task("maze-po-v0"), preset_task("mazes")
+        ('maze', 'mazes')
     """
-    head, _, tail = name.rpartition("-v")
-    return _family(head if head and tail.isdigit() else name)
+    try:
+        return preset_family(name)
+    except KeyError:
+        import lmrl_envs
+
+        return lmrl_envs.task_name(name)
 
 
-def _family(task: str) -> str:
-    """FO and PO variants share one preset: ``"maze-fo"`` -> ``"maze"``."""
-    return task.removesuffix("-fo").removesuffix("-po")
+def decoding(env_id: str) -> dict:
+    """How a policy decodes on the task: its record's `lmrl_envs.Decoding` as `LMPolicy` keyword arguments
+    (``{}``: free generation up to ``"\\n"``; re-ranking: ``rerank`` and ``candidates``).
+
+    Maze re-ranks the 4 moves, as the reference's Maze evaluation does for ILQL / MC / PPO: with
+    ``cql_weight 0`` (the maze preset) a Q head is only trained on the tokens the data contains, so in
+    free generation ``LM + beta * Q`` favours never-trained tokens (Q stays near its 0 init while every
+    trained Q is negative). Measured: an MC run that re-ranking scores at -93 scored -401 with 99 %
+    invalid moves in free generation. For bc the two agree (same numbers on 100 episodes).
+
+    Example:
+        >>> decoding("maze-po-v0")["candidates"], decoding("wordle")
+        (['move up\\n', 'move down\\n', 'move left\\n', 'move right\\n'], {})
+    """
+    import lmrl_envs
+
+    hint = lmrl_envs.spec(env_id).task.decoding
+    if not hint.rerank:
+        return {}
+    if hint.candidates is not None:
+        return {"rerank": True, "candidates": list(hint.candidates)}
+    env = lmrl_envs.make(env_id)
+    try:
+        env.reset(seed=0)
+        candidates = env.valid_actions()
+    finally:
+        env.close()
+    if not candidates:
+        raise ValueError(f"{env_id}: its record asks to re-rank valid_actions(), but the env lists none; give "
+                         f"Decoding(rerank=True, candidates=(...)) in its TaskRecord")
+    return {"rerank": True, "candidates": list(candidates)}
 
 
 def preset_values(algo: str, preset: str) -> dict:
-    """The flag values of `preset` for `algo` (error lists the known presets)."""
-    task = _family(preset)
-    if task not in PRESETS:
-        raise ConfigError(f"--preset {preset!r}: unknown; choose one of {', '.join(sorted(PRESETS))}")
-    if algo not in PRESETS[task]:
+    """The flag values of `preset` (a family or an env id, `preset_family`) for `algo`: the family's row, or
+    `DEFAULT_PRESET` for a registered task whose family has none (error lists the known presets)."""
+    try:
+        family = preset_family(preset)
+    except (KeyError, TypeError):
+        raise ConfigError(f"--preset {preset!r}: unknown; choose one of {', '.join(sorted(PRESETS))}, or a registered "
+                          f"env id (a task without a row gets the defaults, presets.DEFAULT_PRESET)") from None
+    row = PRESETS.get(family, DEFAULT_PRESET)
+    if algo not in row:
         raise ConfigError(f"--preset {preset!r} has no values for {algo}")
-    return dict(PRESETS[task][algo][0])
+    return dict(row[algo][0])
 
 
 def describe() -> str:
     """A table of every preset, for ``lmrl-algos presets``."""
     lines = []
-    for task, algos in PRESETS.items():
+    for task, algos in [*PRESETS.items(), ("(other tasks)", DEFAULT_PRESET)]:
         for algo, (values, note) in algos.items():
             vals = " ".join(f"{k}={v}" for k, v in values.items())
             lines.append(f"{task:18s} {algo:20s} {vals}\n{'':39s}({note})")

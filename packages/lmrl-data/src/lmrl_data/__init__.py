@@ -1,8 +1,9 @@
 """lmrl-data: regenerable offline datasets for the 8 LMRL-Gym tasks.
 
-Each dataset is made by a scripted behaviour policy (a *recipe*, `lmrl_data.policies.RECIPES`)
-playing the `lmrl_envs` environment; episode i uses seed ``seed + i``, so a dataset is a pure
-function of (recipe, size, seed) and the bytes do not depend on the number of worker processes.
+Each dataset is made by a scripted behaviour policy (a *recipe*, `lmrl_data.policies.RECIPES`; a new
+task adds its own with `register_recipe`) playing the `lmrl_envs` environment; episode i uses seed
+``seed + i``, so a dataset is a pure function of (recipe, size, seed) and the bytes do not depend on
+the number of worker processes.
 
 Example:
     >>> import tempfile
@@ -25,7 +26,15 @@ from lmrl_data.io import (  # noqa: E402
     read_manifest,
     validate_dataset,
 )
-from lmrl_data.policies import EXPERTS, RECIPES, BehaviourPolicy, Recipe, get_recipe, make_policy  # noqa: E402
+from lmrl_data.policies import (  # noqa: E402
+    EXPERTS,
+    RECIPES,
+    BehaviourPolicy,
+    Recipe,
+    get_recipe,
+    make_policy,
+    register_recipe,
+)
 from lmrl_data.stats import episode_stats, format_stats  # noqa: E402
 
 __all__ = [
@@ -46,5 +55,6 @@ __all__ = [
     "make_policy",
     "play_episodes",
     "read_manifest",
+    "register_recipe",
     "validate_dataset",
 ]

@@ -22,7 +22,8 @@ from lmrl_envs.core import (
     normalize_action,
 )
 from lmrl_envs.episode import EPISODE_FORMAT, DatasetError, Episode, filter_episodes, read_episodes, write_episodes
-from lmrl_envs.registry import EnvSpec, list_envs, make, register, spec
+from lmrl_envs.registry import EnvSpec, list_envs, list_tasks, make, register, spec, task_name
+from lmrl_envs.task import Decoding, EvalProtocol, Normalization, TaskRecord
 from lmrl_envs.vector import EpisodeSpec, Policy, VectorEnv, as_policy, rollout, specs_from_seeds
 
 __version__ = "0.1.0"
@@ -31,12 +32,16 @@ __all__ = [
     "CONTRACT_VERSION",
     "EPISODE_FORMAT",
     "DatasetError",
+    "Decoding",
     "EnvSpec",
     "Episode",
     "EpisodeFinishedError",
     "EpisodeSpec",
+    "EvalProtocol",
+    "Normalization",
     "Policy",
     "StepResult",
+    "TaskRecord",
     "Text",
     "TextEnv",
     "TextHistory",
@@ -48,6 +53,7 @@ __all__ = [
     "filter_episodes",
     "history_text",
     "list_envs",
+    "list_tasks",
     "make",
     "normalize_action",
     "read_episodes",
@@ -55,5 +61,6 @@ __all__ = [
     "rollout",
     "spec",
     "specs_from_seeds",
+    "task_name",
     "write_episodes",
 ]

@@ -1,10 +1,16 @@
-"""The env registry: versioned ids, lazy string entry points, `make` and `list_envs`.
+"""The env registry: versioned ids, lazy string entry points, each env's task record, `make` and `list_envs`.
+
+An id is ``"<task name>-v<version>"``; `task_name` is the one place that splits it. Each entry
+carries a `lmrl_envs.task.TaskRecord` (``spec(id).task``): the facts other packages read about
+the task (preset family, evaluation protocol, normalisation constants, decoding hints).
 
 Example:
     >>> import lmrl_envs
     >>> env = lmrl_envs.make("maze-fo")      # the newest version, i.e. "maze-fo-v0"
     >>> env.env_id
     'maze-fo-v0'
+    >>> lmrl_envs.task_name(env.env_id), lmrl_envs.spec("maze-fo").task.family
+    ('maze-fo', 'maze')
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import difflib
 import importlib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lmrl_envs.core import TextEnv
+from lmrl_envs.task import TaskRecord
 
-__all__ = ["EnvSpec", "make", "list_envs", "register", "spec"]
+__all__ = ["EnvSpec", "list_envs", "list_tasks", "make", "register", "spec", "task_name"]
 
 _ID_RE = re.compile(r"^(?P<name>[a-z0-9][a-z0-9-]*?)-v(?P<version>\d+)$")
 
@@ -32,16 +39,24 @@ class EnvSpec:
         entry_point: ``"module.path:ClassName"``, imported only when the env is made.
         kwargs: constructor arguments; `make` merges the caller's over these.
         description: one line for `lmrl-envs list`.
+        task: the task's record (`register` fills in the defaults when none is given: family = the task
+            name, 256 seeded evaluation episodes, no normalisation constants, free generation).
     """
 
     id: str
     entry_point: str | Callable[..., TextEnv]
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    task: TaskRecord = field(default_factory=TaskRecord)
+
+    def __post_init__(self) -> None:
+        if self.task.family is None:
+            object.__setattr__(self, "task", replace(self.task, family=self.name))
 
     @property
     def name(self) -> str:
-        return _ID_RE.match(self.id)["name"]
+        """The task name: the id without its version (`task_name`)."""
+        return task_name(self.id)
 
     @property
     def version(self) -> int:
@@ -58,18 +73,42 @@ class EnvSpec:
 _REGISTRY: dict[str, EnvSpec] = {}
 
 
-def register(id: str, entry_point: str | Callable[..., TextEnv], *, description: str = "", **kwargs: Any) -> EnvSpec:
-    """Register an environment under a versioned id (``"my-task-v0"``).
+def task_name(env_id: str) -> str:
+    """The task name of an env id: the id without its version (``"maze-fo-v0"`` -> ``"maze-fo"``); a name
+    without a version is returned as it is. Pure string work: the id need not be registered.
+
+    Example:
+        >>> task_name("maze-fo-v0"), task_name("wordle"), task_name("twenty-questions-v12")
+        ('maze-fo', 'wordle', 'twenty-questions')
+    """
+    m = _ID_RE.match(env_id)
+    return m["name"] if m else env_id
+
+
+def register(id: str, entry_point: str | Callable[..., TextEnv], *, description: str = "",
+             task: TaskRecord | None = None, **kwargs: Any) -> EnvSpec:
+    """Register an environment under a versioned id (``"my-task-v0"``), with its task record.
+
+    Args:
+        id: ``"<name>-v<version>"``.
+        entry_point: ``"module.path:ClassName"`` (imported when the env is made) or the class / a factory.
+        description: one line for `lmrl-envs list`.
+        task: the facts other packages read (`lmrl_envs.task.TaskRecord`); None: the defaults.
+        **kwargs: constructor arguments.
 
     Example:
         >>> from lmrl_envs import register
-        >>> _ = register("my-maze-v0", "lmrl_envs.tasks.maze:MazeEnv", observability="full")
+        >>> from lmrl_envs.task import Normalization, TaskRecord
+        >>> s = register("my-maze-v0", "lmrl_envs.tasks.maze:MazeEnv", observability="full",
+        ...              task=TaskRecord(family="maze", normalization=Normalization(-101.0, -83.0, -6.84, "paper")))
+        >>> s.task.family, s.task.protocol.episodes
+        ('maze', 256)
     """
     if not _ID_RE.match(id):
         raise ValueError(f"env id {id!r} must look like 'name-v0' (lower-case name, then -v and a version number)")
     if id in _REGISTRY:
         raise ValueError(f"env id {id!r} is already registered")
-    s = EnvSpec(id, entry_point, dict(kwargs), description)
+    s = EnvSpec(id, entry_point, dict(kwargs), description, task if task is not None else TaskRecord())
     _REGISTRY[id] = s
     return s
 
@@ -112,26 +151,25 @@ def list_envs() -> list[str]:
     return sorted(_REGISTRY)
 
 
+def list_tasks(*, paper: bool = False) -> list[str]:
+    """The registered task names (one per task, whatever its versions), sorted; ``paper=True``: only the
+    paper's ten tasks (the newest version's record has a ``paper_order``), in the paper's order.
+
+    Example:
+        >>> list_tasks(paper=True)[:3]
+        ['maze-fo', 'maze-po', 'text-nav-fo']
+    """
+    names = sorted({s.name for s in _REGISTRY.values()})
+    if not paper:
+        return names
+    order = {name: spec(name).task.paper_order for name in names}
+    return sorted((n for n in names if order[n] is not None), key=lambda n: (order[n], n))
+
+
 def _register_builtin() -> None:
-    tasks = "lmrl_envs.tasks"
-    register("maze-fo-v0", f"{tasks}.maze:MazeEnv", observability="full",
-             description="Double-T maze, fully observed: goal and position in every observation.")
-    register("maze-po-v0", f"{tasks}.maze:MazeEnv", observability="partial",
-             description="Double-T maze, partially observed: only the walls around the agent.")
-    register("text-nav-fo-v0", f"{tasks}.text_nav:TextNavEnv", observability="full",
-             description="Text-Nav house, fully observed: location and inventory shown.")
-    register("text-nav-po-v0", f"{tasks}.text_nav:TextNavEnv", observability="partial",
-             description="Text-Nav house, partially observed: no location, no inventory.")
-    register("wordle-v0", f"{tasks}.wordle:WordleEnv", description="Wordle with letter feedback, 6 guesses.")
-    register("chess-v0", f"{tasks}.chess:ChessEnv", description="Full chess games as White against Stockfish.")
-    register("endgames-v0", f"{tasks}.chess:EndgamesEnv",
-             description="Chess endgames (K+Q, K+R, K+Q+R, K+R+R vs K) against Stockfish.")
-    register("twenty-questions-v0", f"{tasks}.twenty_questions:TwentyQuestionsEnv",
-             description="Twenty Questions with a knowledge-based yes/no oracle.")
-    register("guess-my-city-v0", f"{tasks}.guess_my_city:GuessMyCityEnv",
-             description="Guess My City: find a city by asking questions of a knowledge-based oracle.")
-    register("car-dealer-v0", f"{tasks}.car_dealer:CarDealerEnv",
-             description="Car Dealer: sell a car to a simulated buyer with a personality and a budget.")
+    from lmrl_envs.tasks import register_builtin  # the ten LMRL-Gym envs, each with its task record
+
+    register_builtin()
 
 
 _register_builtin()

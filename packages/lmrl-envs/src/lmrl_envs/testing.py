@@ -18,14 +18,19 @@ __all__ = ["EnvConformance"]
 
 
 class EnvConformance:
-    """Subclass with ``env_id`` (and optionally ``env_kwargs``, ``n_episodes``) to run `check_env`."""
+    """Subclass with ``env_id`` (and optionally ``env_kwargs``, ``n_episodes``, ``check_imports``) to run
+    `check_env`; it also checks the task's record (`test_task_record`)."""
 
     env_id: ClassVar[str]
     env_kwargs: ClassVar[dict[str, Any]] = {}
     n_episodes: ClassVar[int] = 3
+    check_imports: ClassVar[bool] = True
+    """Also check, in a fresh interpreter, that making the env imports no torch (False for an env registered only
+    inside the test process, which a fresh interpreter cannot make)."""
 
     def test_conformance(self) -> None:
-        report = check_env(self.env_id, n_episodes=self.n_episodes, env_kwargs=dict(self.env_kwargs))
+        report = check_env(self.env_id, n_episodes=self.n_episodes, env_kwargs=dict(self.env_kwargs),
+                           check_imports=self.check_imports)
         assert report["episodes"] == self.n_episodes
         assert report["steps"] >= self.n_episodes
 
@@ -33,3 +38,21 @@ class EnvConformance:
         import lmrl_envs
 
         assert lmrl_envs.spec(self.env_id).id in lmrl_envs.list_envs()
+
+    def test_task_record(self) -> None:
+        """The record's entry points resolve, the env accepts the first start of its protocol, and a
+        re-ranking task has its candidates (given, or the env's `valid_actions()`)."""
+        import lmrl_envs
+
+        record = lmrl_envs.spec(self.env_id).task
+        starts = record.protocol.start_options()
+        assert bool(starts) == (record.protocol.kind != "seeds")
+        env = lmrl_envs.make(self.env_id, **self.env_kwargs)
+        try:
+            env.reset(seed=0, options=starts[0] if starts else None)
+            if record.protocol.optimal_first_actions is not None:
+                assert record.protocol.first_actions(starts[0])
+            if record.decoding.rerank:
+                assert record.decoding.candidates or env.valid_actions()
+        finally:
+            env.close()

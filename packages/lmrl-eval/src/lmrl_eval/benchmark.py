@@ -44,8 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import lmrl_envs
+from lmrl_envs import task_name
 from lmrl_envs.episode import atomic_writer
-from lmrl_eval.normalize import task_name
 
 __all__ = ["ALGOS", "BUDGETS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark"]
 
@@ -55,8 +55,8 @@ ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc"}
 """Methods that start from the BC checkpoint of the same task and seed (paper, App. D)."""
 
-ALL_ENVS = ("maze-fo", "maze-po", "text-nav-fo", "text-nav-po", "wordle", "chess", "endgames",
-            "twenty-questions", "guess-my-city", "car-dealer")
+ALL_ENVS = tuple(lmrl_envs.list_tasks(paper=True))
+"""The paper's ten tasks in the paper's order, from the registry (the records with a ``paper_order``)."""
 
 
 @dataclass(frozen=True)
@@ -70,8 +70,8 @@ class Budget:
         train: per algorithm, training flags (`lmrl_algos.make_config` values) on top of the task's
             preset; ``train_task`` overrides them per task.
         eval: evaluation episodes per task (None: the paper's protocol count).
-        decode: per task, keyword arguments of the evaluated policy on top of the task's
-            `lmrl_algos.presets.DECODING` (Maze: re-rank the 4 moves).
+        decode: per task, keyword arguments of the evaluated policy on top of the task record's decoding
+            (`lmrl_algos.presets.decoding`; Maze: re-rank the 4 moves).
         threads: torch CPU threads when ``--threads`` is not given (None: torch's default).
     """
 
@@ -241,7 +241,7 @@ def _algo_name(name: str) -> str:
 
 def _env_name(name: str) -> str:
     try:
-        return task_name(lmrl_envs.spec(name).id)
+        return lmrl_envs.spec(name).name
     except KeyError as e:
         raise ValueError(f"unknown task {name!r}: {e.args[0] if e.args else e}") from None
 

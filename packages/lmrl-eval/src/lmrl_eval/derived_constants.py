@@ -22,7 +22,10 @@ Car Dealer's minimum: the paper uses 0 (no purchase). With the original "fancy" 
 scores ``-(budget - msrp) / msrp``, which the rule buyer bounds at -17 (`CarDealerEnv.reward_range`);
 taking -17 as the minimum would put a policy that never sells (return about 0) at 48, so we keep
 the paper's 0: a policy that sells nothing scores about 0, and scores below 0 stay visible (no clip).
-The table of every constant, with sources, is ``packages/lmrl-eval/CONSTANTS.md``.
+
+The numbers live in the tasks' records (``lmrl_envs.spec(task).task.normalization``, ``derived=True``;
+registered in `lmrl_envs.tasks`); `DERIVED` is their view. The table of every constant, with
+sources, is ``packages/lmrl-eval/CONSTANTS.md``.
 
 Example:
     >>> DERIVED["twenty-questions"].min
@@ -31,36 +34,9 @@ Example:
 
 from __future__ import annotations
 
-from lmrl_eval.normalize import Normalization
+from lmrl_eval.normalize import Normalization, paper_constants
 
 __all__ = ["DERIVED"]
 
-_DATE = "2026-11-24"
-_GEN = "lmrl-data generate {task} --episodes {n} --out DIR --workers 2 && lmrl-data stats DIR"
-_EXPERT = "lmrl-eval evaluate --env {task} --policy expert --episodes 1000 --seed 0"
-
-
-def _source(task: str, n: int, min_rule: str, expert: str) -> str:
-    return (f"derived {_DATE} (rebuilt simulator): min = {min_rule}; avg = mean return of our {n:,}-episode "
-            f"dataset (`{_GEN.format(task=task, n=n)}`, seed 0); max = mean return of the expert, {expert} "
-            f"(`{_EXPERT.format(task=task)}`)")
-
-
-_TEXT_NAV_MIN = "0, the reward rule (1 only when the quest is completed)"
-_TEXT_NAV_EXPERT = "the TextWorld walkthrough from the current room (success 1.000, 1,000 episodes)"
-
-DERIVED: dict[str, Normalization] = {
-    "text-nav-fo": Normalization(0.0, 0.2616, 1.0, _source("text-nav-fo", 2500, _TEXT_NAV_MIN, _TEXT_NAV_EXPERT)),
-    "text-nav-po": Normalization(0.0, 0.2616, 1.0, _source("text-nav-po", 2500, _TEXT_NAV_MIN, _TEXT_NAV_EXPERT)),
-    "twenty-questions": Normalization(-20.0, -17.4673, -7.409, _source(
-        "twenty-questions", 100_000, "-20, the reward rule (-1 per question, 20 questions, none right)",
-        "greedy information gain over the question bank (success 1.000, mean length 8.41)")),
-    "guess-my-city": Normalization(-20.0, -18.6517, -1.0, _source(
-        "guess-my-city", 100_000, "-20, the reward rule (-1 per question, 20 questions, none right)",
-        "information gain with open questions, which identify the city at once in our knowledge-based "
-        "simulator (success 1.000, always 2 questions)")),
-    "car-dealer": Normalization(0.0, 0.5442, 0.7344, _source(
-        "car-dealer", 19_000, "0, the paper's (no sale); the fancy reward can reach -17 on a refusal (see module doc)",
-        "the 'features' seller style (success 0.709, mean length 4.57)")),
-}
+DERIVED: dict[str, Normalization] = paper_constants(derived=True)
 """Task name -> constants, for the five tasks with rebuilt simulators (see the module doc)."""

@@ -1,20 +1,21 @@
 """Batched evaluation with the paper's protocol per task, and the metrics every report shows.
 
-Protocol (`protocol_specs`):
+Protocol (`protocol_specs`): each task's record says it (``lmrl_envs.spec(id).task.protocol``, an
+`lmrl_envs.EvalProtocol`). The built-in ones:
 
-| task | episodes | what varies |
-|---|---|---|
-| maze-fo, maze-po | 32 from each of the 25 start cells (800) | start cell, seed |
-| endgames | one game per position of the fixed evaluation set | position |
-| everything else | N seeded episodes (default 256; paper: Wordle 4096, Chess 1000) | seed |
+| task | kind | episodes | what varies |
+|---|---|---|---|
+| maze-fo, maze-po | ``per_option`` | 32 from each of the 25 start cells (800) | start cell, seed |
+| endgames | ``option_set`` | one game per position of the fixed evaluation set | position |
+| everything else | ``seeds`` | N seeded episodes (default 256; paper: Wordle 4096, Chess 1000) | seed |
 
 Evaluation seeds start at `EVAL_SEED_OFFSET` so they never coincide with the seeds `lmrl-data`
 uses for datasets (which start at 0).
 
 Example:
     >>> from lmrl_eval.evaluate import evaluate
-    >>> from lmrl_envs.tasks.maze import shortest_path_policy
-    >>> r = evaluate("maze-fo", shortest_path_policy, episodes=25)
+    >>> from lmrl_eval.policies import load_eval_policy
+    >>> r = evaluate("maze-fo", load_eval_policy("expert", "maze-fo"), episodes=25)   # BFS (lmrl-eval[full])
     >>> r.return_mean, r.score
     (-6.84, 100.0)
 """
@@ -29,16 +30,13 @@ from typing import Any
 
 import lmrl_envs
 from lmrl_envs import Episode, EpisodeSpec, rollout
-from lmrl_eval.normalize import constants_for, task_name
+from lmrl_eval.normalize import constants_for
 
 __all__ = ["EVAL_SEED_OFFSET", "EvalResult", "decoding_metrics", "describe_decoding", "evaluate", "move_accuracy",
            "protocol_specs", "summarize"]
 
 EVAL_SEED_OFFSET = 1_000_000
 """Evaluation episode seeds are ``EVAL_SEED_OFFSET + seed * 100_000 + i``."""
-
-DEFAULT_EPISODES = {"maze-fo": 800, "maze-po": 800, "wordle": 4096, "chess": 1000}
-"""The paper's episode counts where it states them; other tasks default to 256."""
 
 
 @dataclass
@@ -63,70 +61,68 @@ class EvalResult:
 
 
 def protocol_specs(env_id: str, episodes: int | None = None, seed: int = 0) -> list[EpisodeSpec]:
-    """The episodes of the paper's evaluation protocol for a task (see the module table).
+    """The episodes of the task's evaluation protocol (its record's `lmrl_envs.EvalProtocol`).
 
     Args:
         env_id: the task.
-        episodes: total episodes (None: the paper's count). For the maze this is rounded up to a
-            multiple of 25 so every start cell is used equally; for endgames it is capped at the size
-            of the fixed position set.
+        episodes: total episodes (None: the protocol's count). A ``per_option`` protocol (the maze) rounds
+            it up to a multiple of its starts so every start is used equally; an ``option_set`` protocol
+            (endgames) caps it at the size of its fixed set.
         seed: evaluation seed, >= 0 (different seeds give different episode seeds, same protocol).
 
     Raises:
         ValueError: `episodes` < 1 or `seed` < 0.
+
+    Example:
+        >>> [(s.seed, s.options) for s in protocol_specs("maze-fo", 2)][:2]
+        [(1000000, {'init_position': (1, 1)}), (1000001, {'init_position': (1, 2)})]
     """
     if episodes is not None and episodes < 1:
         raise ValueError(f"episodes must be >= 1, got {episodes} (None: the protocol's count)")
     if seed < 0:
         raise ValueError(f"the evaluation seed must be >= 0, got {seed} (seeds below 0 reach the datasets' episodes)")
-    name = task_name(lmrl_envs.spec(env_id).id)
+    protocol = lmrl_envs.spec(env_id).task.protocol
     base = EVAL_SEED_OFFSET + seed * 100_000
-    if name in ("maze-fo", "maze-po"):
-        from lmrl_envs.tasks.maze import start_cells
-
-        cells = start_cells()
-        per_cell = max(1, math.ceil((episodes or DEFAULT_EPISODES[name]) / len(cells)))
-        return [EpisodeSpec(base + i * len(cells) + j, {"init_position": tuple(cell)})
-                for i in range(per_cell) for j, cell in enumerate(cells)]
-    if name == "endgames":
-        from lmrl_envs.tasks.chess import eval_positions
-
-        n = len(eval_positions())
-        n = min(n, episodes) if episodes else n
-        return [EpisodeSpec(base + i, {"position_index": i}) for i in range(n)]
-    n = episodes or DEFAULT_EPISODES.get(name, 256)
-    return [EpisodeSpec(base + i) for i in range(n)]
+    if protocol.kind == "seeds":
+        return [EpisodeSpec(base + i) for i in range(episodes or protocol.episodes)]
+    starts = protocol.start_options()
+    if protocol.kind == "per_option":
+        per_start = max(1, math.ceil((episodes or protocol.episodes) / len(starts)))
+        return [EpisodeSpec(base + i * len(starts) + j, dict(start))
+                for i in range(per_start) for j, start in enumerate(starts)]
+    n = min(len(starts), episodes or protocol.episodes or len(starts))  # option_set: each start at most once
+    return [EpisodeSpec(base + i, starts[i]) for i in range(n)]
 
 
 def move_accuracy(env_id: str, policy: Any) -> tuple[int, int] | None:
-    """The paper's second Maze metric: on how many of the 25 start cells the policy's first move is
-    a shortest-path move (`lmrl_envs.tasks.maze.optimal_actions`). None for other tasks.
+    """The paper's second Maze metric: on how many of the protocol's starts the policy's first action is an
+    optimal one (the record's ``protocol.optimal_first_actions``; Maze: a shortest-path move from each
+    of the 25 start cells). None for a task whose protocol does not define it.
 
     The reference measures it with greedy decoding (``ReRankerPolicy``, `maze/ilql/train_ilql.py`):
-    pass a greedy policy. Each cell is one fresh episode (slots 0..24 of one batch).
+    pass a greedy policy. Each start is one fresh episode (slots 0..n-1 of one batch).
 
     Example:
-        >>> from lmrl_envs.tasks.maze import shortest_path_policy
-        >>> move_accuracy("maze-fo", shortest_path_policy), move_accuracy("wordle", shortest_path_policy)
-        ((25, 25), None)
+        >>> always_down = lambda histories: ["move down\\n"] * len(histories)
+        >>> move_accuracy("maze-fo", always_down), move_accuracy("wordle", always_down)
+        ((11, 25), None)
     """
-    if task_name(lmrl_envs.spec(env_id).id) not in ("maze-fo", "maze-po"):
+    protocol = lmrl_envs.spec(env_id).task.protocol
+    if protocol.optimal_first_actions is None:
         return None
-    from lmrl_envs.tasks.maze import optimal_actions, start_cells
-
-    cells = start_cells()
+    starts = protocol.start_options()
     histories = []
-    for cell in cells:
+    for options in starts:
         env = lmrl_envs.make(env_id)
-        env.reset(seed=0, options={"init_position": cell})
+        env.reset(seed=0, options=options)
         histories.append(tuple(env.history))
-    slots = list(range(len(cells)))
+    slots = list(range(len(starts)))
     act = getattr(policy, "act", None)
     moves = act(histories, slots) if act is not None else policy(histories)
     for slot in slots:
         if hasattr(policy, "end_episode"):
             policy.end_episode(slot)
-    return sum(m in optimal_actions(c) for m, c in zip(moves, cells, strict=True)), len(cells)
+    return sum(m in protocol.first_actions(o) for m, o in zip(moves, starts, strict=True)), len(starts)
 
 
 def decoding_metrics(env_id: str, policy: Any) -> dict[str, Any]:
@@ -135,8 +131,7 @@ def decoding_metrics(env_id: str, policy: Any) -> dict[str, Any]:
     restored after). ``{}`` for a policy without these settings (scripted, human).
 
     Example:
-        >>> from lmrl_envs.tasks.maze import shortest_path_policy
-        >>> decoding_metrics("maze-fo", shortest_path_policy)
+        >>> decoding_metrics("maze-fo", lambda histories: ["move up\\n"] * len(histories))
         {}
     """
     if not all(hasattr(policy, name) for name in ("greedy", "temperature", "rerank")):

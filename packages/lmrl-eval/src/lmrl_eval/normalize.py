@@ -7,13 +7,16 @@
 minimum the constants assume (e.g. illegal moves in the maze, -4 each) scores below 0, and the
 report shows it; `clip=True` reproduces the paper's 0 for such cells.
 
-Constants. Where our environment is faithful to the original (Maze, Wordle, Chess, Endgames), they
-are the paper's (Table 5). Where we rebuilt the simulator (Text-Nav engine, the knowledge-based
-20Q and Guess-My-City oracles, the rule-based car buyer), the paper's average and maximum describe
-a different environment, so ours are derived: the minimum from the reward definition (Car Dealer:
-the paper's 0 = no sale, not the rule's most negative refusal value, so that a policy that never
-sells scores 0 and not ~48), the average from our generated dataset (`lmrl-data stats`), the maximum
-from our best scripted policy. Each constant carries its source (CONSTANTS.md).
+Constants live in each task's record (``lmrl_envs.spec(id).task.normalization``, registered with
+the env; the built-in ones in `lmrl_envs.tasks`). Where our environment is faithful to the original
+(Maze, Wordle, Chess, Endgames) they are the paper's (Table 5, `CONSTANTS`). Where we rebuilt the
+simulator (Text-Nav engine, the knowledge-based 20Q and Guess-My-City oracles, the rule-based car
+buyer), the paper's average and maximum describe a different environment, so ours are derived
+(`lmrl_eval.derived_constants.DERIVED`): the minimum from the reward definition (Car Dealer: the
+paper's 0 = no sale, not the rule's most negative refusal value, so that a policy that never sells
+scores 0 and not ~48), the average from our generated dataset (`lmrl-data stats`), the maximum from
+our best scripted policy. Each constant carries its source (CONSTANTS.md). A task registered
+without constants is reported in raw returns (`constants_for` raises KeyError).
 
 Example:
     >>> normalize(-6.97, "maze-fo")          # the paper's FO-Maze ILQL cell: 99.9
@@ -22,40 +25,22 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import lmrl_envs
+from lmrl_envs import Normalization, task_name
 
-__all__ = ["CONSTANTS", "Normalization", "constants_for", "normalize", "PAPER_TABLE2"]
-
-
-@dataclass(frozen=True)
-class Normalization:
-    """min, dataset average and max return of a task, with where each number comes from."""
-
-    min: float
-    avg: float
-    max: float
-    source: str
-
-    def score(self, raw: float, clip: bool = False) -> float:
-        """Normalised score of a raw mean return (rounded to 0.1 like the paper's tables)."""
-        if raw < self.avg:
-            s = 50.0 * (raw - self.min) / (self.avg - self.min)
-        else:
-            s = 50.0 + 50.0 * (raw - self.avg) / (self.max - self.avg)
-        if clip:
-            s = min(100.0, max(0.0, s))
-        return round(s, 1)
+__all__ = ["CONSTANTS", "Normalization", "PAPER_TABLE2", "constants_for", "normalize", "paper_constants", "task_name"]
 
 
-_PAPER = "paper Table 5 (LMRL-Gym App. E); our env is faithful to the original"
-CONSTANTS: dict[str, Normalization] = {
-    "maze-fo": Normalization(-101.0, -83.0, -6.84, _PAPER + "; max = BFS-optimal policy over the 25 starts (tested)"),
-    "maze-po": Normalization(-101.0, -83.0, -25.75, _PAPER),
-    "wordle": Normalization(-6.0, -4.12, -1.94, _PAPER),
-    "chess": Normalization(-401.0, 0.21, 1.0, _PAPER),
-    "endgames": Normalization(-1.0, 0.586, 1.0, _PAPER),
-}
-"""Faithful tasks. Rebuilt tasks are added by `lmrl_eval.derived_constants` (measured, with sources)."""
+def paper_constants(derived: bool) -> dict[str, Normalization]:
+    """The constants of the paper's ten tasks from their records: the paper's own (``derived=False``) or ours,
+    measured on the rebuilt simulators (``derived=True``), in the paper's task order."""
+    records = {t: lmrl_envs.spec(t).task.normalization for t in lmrl_envs.list_tasks(paper=True)}
+    return {t: n for t, n in records.items() if n is not None and n.derived == derived}
+
+
+CONSTANTS: dict[str, Normalization] = paper_constants(derived=False)
+"""Faithful tasks: the paper's Table 5. Rebuilt tasks are in `lmrl_eval.derived_constants.DERIVED` (measured, with
+sources). Both are views of the task records; `constants_for` reads the record of any registered task."""
 
 PAPER_TABLE2: dict[str, dict[str, float]] = {
     # Normalised scores of the paper's Table 2 (identical in both paper versions).
@@ -72,26 +57,22 @@ PAPER_TABLE2: dict[str, dict[str, float]] = {
 }
 
 
-def task_name(env_id: str) -> str:
-    """``"maze-fo-v0"`` -> ``"maze-fo"``."""
-    head, _, tail = env_id.rpartition("-v")
-    return head if head and tail.isdigit() else env_id
-
-
 def constants_for(env_id: str) -> Normalization:
-    """The normalisation constants of a task (versioned or plain id).
+    """The normalisation constants of a task (versioned or plain id): its record's.
 
     Raises:
-        KeyError: the task has no constants yet, with how to derive them.
+        KeyError: the task is not registered, or its record has no constants (how to add them).
     """
-    from lmrl_eval.derived_constants import DERIVED
-
-    name = task_name(env_id)
-    if name in CONSTANTS:
-        return CONSTANTS[name]
-    if name in DERIVED:
-        return DERIVED[name]
-    raise KeyError(f"no normalisation constants for {env_id!r}; known: {', '.join(sorted({**CONSTANTS, **DERIVED}))}")
+    try:
+        record = lmrl_envs.spec(env_id).task
+    except KeyError:
+        record = None
+    if record is None or record.normalization is None:
+        known = [t for t in lmrl_envs.list_tasks() if lmrl_envs.spec(t).task.normalization is not None]
+        raise KeyError(f"no normalisation constants for {env_id!r}; known: {', '.join(known)} (a task gets them "
+                       f"from its record: register(..., task=TaskRecord(normalization=Normalization(min, avg, max, "
+                       f"source))))")
+    return record.normalization
 
 
 def normalize(raw: float, env_id: str, clip: bool = False) -> float:

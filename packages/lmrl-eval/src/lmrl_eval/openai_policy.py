@@ -53,7 +53,7 @@ from dataclasses import asdict, dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from lmrl_envs import TextHistory, chat_messages, completion_action
+from lmrl_envs import TextHistory, chat_messages, completion_action, task_name
 
 __all__ = ["APIError", "APIUsage", "OpenAIConfig", "OpenAIPolicy", "default_temperature", "load_openai_policy"]
 
@@ -79,8 +79,6 @@ def default_temperature(env_id: str) -> float:
         >>> default_temperature("wordle-v0"), default_temperature("maze-fo")
         (0.0, 1.0)
     """
-    from lmrl_eval.normalize import task_name
-
     return PAPER_TEMPERATURE.get(task_name(env_id), 1.0)
 
 

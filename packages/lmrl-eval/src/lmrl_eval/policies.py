@@ -98,8 +98,8 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
     """Resolve ``random | expert | behaviour | human | CHECKPOINT_DIR | hf:PATH_OR_ID | openai:MODEL`` to a policy
     for `env_id`.
 
-    A checkpoint is decoded as the benchmark does: sampling at temperature 1, with the task's
-    decoding from `lmrl_algos.presets.DECODING` (Maze: the 4 moves re-ranked by the method's
+    A checkpoint is decoded as the benchmark does: sampling at temperature 1, with the decoding of the
+    task's record (`lmrl_algos.presets.decoding`; Maze: the 4 moves re-ranked by the method's
     score); `kwargs` (e.g. ``greedy=True``, ``rerank=False``) override it. Sampling follows the
     reference, whose evaluation scripts of every task sample (``policy_do_sample=True``, the
     temperature left at 1); see packages/lmrl-eval/README.md, "Evaluation protocol".
@@ -152,7 +152,7 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         raise ImportError("evaluating a checkpoint needs lmrl-algos: pip install 'lmrl-eval[full]'") from None
     from lmrl_algos.checkpoint import verify
     from lmrl_algos.common.distributed import resolve_device
-    from lmrl_algos.presets import DECODING, preset_task
+    from lmrl_algos.presets import decoding
 
     device = str(resolve_device(device))  # auto -> cuda if available; cuda without a GPU: a clear error
     if (path / "config.json").exists() and not (path / "state.json").exists() and not (path / "checkpoint").exists():
@@ -161,5 +161,5 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
     verify(path)  # a damaged checkpoint, or weights that are not finite, is refused (never scored)
 
     # the benchmark's decoding: sampled at temperature 1, and the task's (Maze: re-rank the 4 moves)
-    kwargs = {"greedy": False, "temperature": 1.0, **DECODING.get(preset_task(env_id), {}), **kwargs}
+    kwargs = {"greedy": False, "temperature": 1.0, **decoding(env_id), **kwargs}
     return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)

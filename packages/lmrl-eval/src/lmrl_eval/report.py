@@ -28,8 +28,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lmrl_envs import task_name
 from lmrl_eval.evaluate import describe_decoding
-from lmrl_eval.normalize import PAPER_TABLE2, task_name
+from lmrl_eval.normalize import PAPER_TABLE2
 
 __all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "learning_curves", "plot",
            "plot_learning_curves", "read_metrics"]

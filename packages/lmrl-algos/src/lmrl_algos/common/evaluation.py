@@ -14,7 +14,7 @@ Protocol, the same at every call so that a learning curve compares like with lik
   every call, never the seeds of a dataset (those start at 0). Played by `lmrl_envs.rollout` on
   ``min(--eval-episodes, 32)`` envs of their own.
 * Decoding: sampled at temperature 1 from the policy's own generator, seeded with ``seed`` at every
-  call; the task's decoding from `lmrl_algos.presets.DECODING` (Maze re-ranks the 4 moves, other
+  call; the task's decoding from its record (`lmrl_algos.presets.decoding`; Maze re-ranks the 4 moves, other
   tasks generate freely up to ``"\\n"``); the algorithm's value-guided decoding
   (`lmrl_algos.policy.VALUE_TERMS` and the config's ``beta``). Offline algorithms decode with
   ``OfflineAlgorithm.decoding_model(model)``, online ones with the trained model.
@@ -46,7 +46,7 @@ import lmrl_envs
 from lmrl_algos.common.config import ConfigError
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.policy import VALUE_TERMS, LMPolicy
-from lmrl_algos.presets import DECODING, preset_task
+from lmrl_algos.presets import decoding
 
 __all__ = ["EVAL_SEED_OFFSET", "TrainingEvaluator", "eval_seed", "evaluate_model", "summarize"]
 
@@ -107,7 +107,7 @@ def evaluate_model(model: torch.nn.Module, tokenizer, env_id: str, *, algo: str,
     Args:
         model: the `LMWithHeads` to decode with; put in eval mode, and back in its previous mode after.
         tokenizer: its tokenizer.
-        env_id: the env to play (its task picks the decoding in `lmrl_algos.presets.DECODING`).
+        env_id: the env to play (its task record picks the decoding: `lmrl_algos.presets.decoding`).
         algo: the algorithm name (``"bc"``, ``"ilql"``, ...): its value term in `VALUE_TERMS`.
         episodes: how many episodes (seeds ``eval_seed(seed) + i``).
         seed: the run's seed (episode seeds and the sampling generator's seed).
@@ -129,7 +129,7 @@ def evaluate_model(model: torch.nn.Module, tokenizer, env_id: str, *, algo: str,
             policy = LMPolicy(model, tokenizer, device=device, greedy=False, temperature=1.0,
                               max_new_tokens=max_new_tokens, max_length=max_length,
                               value_term=VALUE_TERMS.get(algo, "none"), beta=beta, support_p=support_p, seed=seed,
-                              **DECODING.get(preset_task(env_id), {}))
+                              **decoding(env_id))
             eps = lmrl_envs.rollout(envs, policy, specs=lmrl_envs.specs_from_seeds(episodes, eval_seed(seed)))
     finally:
         model.train(was_training)

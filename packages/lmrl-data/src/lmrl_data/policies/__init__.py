@@ -1,7 +1,8 @@
 """The dataset recipes: one per env id, each a behaviour policy with the paper's Table 1 row.
 
 Policies are referenced by ``"module:Class"`` strings and imported only when a dataset is made, so
-importing `lmrl_data` does not import any task (or chess engine) module.
+importing `lmrl_data` does not import any task (or chess engine) module. A new task adds its data
+policy with `register_recipe` (and, optionally, its best scripted policy as the expert).
 
 Example:
     >>> from lmrl_data.policies import get_recipe
@@ -12,11 +13,14 @@ Example:
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
+from typing import Any
 
+import lmrl_envs
 from lmrl_data.policies.base import BehaviourPolicy, PaperStats, Recipe, load_object, seeded_rng
 
 __all__ = ["EXPERTS", "RECIPES", "BehaviourPolicy", "PaperStats", "Recipe", "get_recipe", "load_object", "make_policy",
-           "seeded_rng"]
+           "register_recipe", "seeded_rng"]
 
 _P = "lmrl_data.policies"
 
@@ -134,16 +138,50 @@ def get_recipe(env_id: str) -> Recipe:
     """
     if env_id in RECIPES:
         return RECIPES[env_id]
-    versions = sorted(k for k in RECIPES if k.rsplit("-v", 1)[0] == env_id)
+    versions = [k for k in RECIPES if lmrl_envs.task_name(k) == env_id]
     if versions:
         return RECIPES[max(versions, key=lambda k: int(k.rsplit("-v", 1)[1]))]
-    known = sorted(RECIPES) + sorted({k.rsplit("-v", 1)[0] for k in RECIPES})
+    known = sorted(RECIPES) + sorted({lmrl_envs.task_name(k) for k in RECIPES})
     close = difflib.get_close_matches(env_id, known, n=3)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
     raise KeyError(f"unknown dataset id {env_id!r}.{hint} Known: {', '.join(sorted(RECIPES))} (see `lmrl-data list`)")
 
 
-EXPERTS: dict[str, tuple[str, dict]] = {
+def register_recipe(recipe: Recipe, expert: tuple[str | Callable[..., BehaviourPolicy], dict[str, Any]] | None = None
+                    ) -> Recipe:
+    """Add a new task's data policy: its dataset recipe, and optionally its expert (`EXPERTS`).
+
+    Args:
+        recipe: the recipe; ``recipe.env_id`` must be a registered, versioned env id.
+        expert: ``("module:Class", kwargs)`` (or the class itself) of the task's best scripted policy, for
+            ``make_policy(env, "expert")`` and ``lmrl-eval evaluate --policy expert``.
+
+    Raises:
+        ValueError: the id is not a registered, versioned env id, or already has a recipe.
+
+    Example:
+        >>> lmrl_envs.register("guess-number-v0", GuessNumber, task=TaskRecord(...))             # doctest: +SKIP
+        >>> register_recipe(Recipe("guess-number-v0", "my_pkg.data:GuessPolicy", default_episodes=500))  # doctest: +SKIP
+        >>> register_recipe(RECIPES["maze-fo-v0"])
+        Traceback (most recent call last):
+        ...
+        ValueError: 'maze-fo-v0' already has a recipe (lmrl_data.RECIPES)
+    """
+    try:
+        registered = lmrl_envs.spec(recipe.env_id).id
+    except KeyError as e:
+        raise ValueError(f"recipe for {recipe.env_id!r}: register the env first (lmrl_envs.register); {e.args[0]}") from None
+    if registered != recipe.env_id:
+        raise ValueError(f"recipe env_id {recipe.env_id!r}: give the versioned id, {registered!r}")
+    if recipe.env_id in RECIPES:
+        raise ValueError(f"{recipe.env_id!r} already has a recipe (lmrl_data.RECIPES)")
+    RECIPES[recipe.env_id] = recipe
+    if expert is not None:
+        EXPERTS[recipe.env_id] = expert
+    return recipe
+
+
+EXPERTS: dict[str, tuple[str | Callable[..., BehaviourPolicy], dict]] = {
     "maze-fo-v0": (f"{_P}.experts:MazeBFSExpert", {}),
     "maze-po-v0": (f"{_P}.experts:MazeBFSExpert", {}),
     "text-nav-fo-v0": (f"{_P}.experts:TextNavWalkthroughExpert", {}),
@@ -182,8 +220,11 @@ def make_policy(env_id: str, kind: str = "behaviour", seed: int = 0) -> Behaviou
     if kind == "behaviour":
         policy = recipe.make_policy()
     elif kind == "expert":
+        if recipe.env_id not in EXPERTS:
+            raise KeyError(f"{recipe.env_id} has no expert policy; add one with "
+                           f"lmrl_data.policies.register_recipe(recipe, expert=('module:Class', kwargs))")
         entry, params = EXPERTS[recipe.env_id]
-        policy = load_object(entry)(**params)
+        policy = (load_object(entry) if isinstance(entry, str) else entry)(**params)
     else:
         raise ValueError(f"kind must be 'behaviour' or 'expert', got {kind!r}")
     policy.policy_seed = seed

@@ -56,7 +56,8 @@ Differences from the original, and why:
 
 Helpers for other packages: `MAZE`, `GOAL`, `ACTIONS`, `free_cells`, `start_cells`,
 `bfs_distances`, `optimal_actions`, `optimal_return`, `position_from_observation`,
-`shortest_path_policy`, `describe_full`, `describe_walls`.
+`shortest_path_policy`, `describe_full`, `describe_walls`; for the task record's evaluation
+protocol (`lmrl_envs.spec("maze-fo").task.protocol`): `start_options`, `optimal_first_actions`.
 
 Version log:
 
@@ -83,10 +84,12 @@ __all__ = [
     "describe_walls",
     "free_cells",
     "optimal_actions",
+    "optimal_first_actions",
     "optimal_return",
     "position_from_observation",
     "shortest_path_policy",
     "start_cells",
+    "start_options",
 ]
 
 Cell = tuple[int, int]
@@ -145,6 +148,16 @@ def start_cells() -> list[Cell]:
         (25, False)
     """
     return [cell for cell in free_cells() if cell != GOAL]
+
+
+def start_options() -> list[dict[str, Cell]]:
+    """The reset options of the 25 start cells, in `start_cells` order: the evaluation protocol's starts.
+
+    Example:
+        >>> start_options()[0]
+        {'init_position': (1, 1)}
+    """
+    return [{"init_position": cell} for cell in start_cells()]
 
 
 def _coord(n: int) -> str:
@@ -219,6 +232,16 @@ def optimal_actions(position: Cell) -> list[str]:
         raise ValueError(f"{position!r} is not a free cell of the maze; free cells: {free_cells()}")
     d = _DIST[position]
     return [a for a, (dr, dc) in ACTIONS.items() if _DIST.get((position[0] + dr, position[1] + dc)) == d - 1]
+
+
+def optimal_first_actions(options: dict[str, Any]) -> list[str]:
+    """`optimal_actions` of the start cell in reset options (the protocol's move accuracy).
+
+    Example:
+        >>> optimal_first_actions({"init_position": (5, 3)})
+        ['move right\\n']
+    """
+    return optimal_actions(options["init_position"])
 
 
 def optimal_return(position: Cell | None = None) -> float:

@@ -77,7 +77,8 @@ rewrites the file in about 25 s): a candidate is kept if a 20,000-node Stockfish
 (Threads 1, fresh hash) finds no mate in fewer than 6 moves, i.e. the position needs a plan. The
 candidate FENs do not depend on the engine; the filter does. The original used 645 positions
 where Stockfish reported mate-in >= 15, a costly deep search; since K+Q vs K is mate in at most
-10 with best play, that criterion mostly selects K+R vs K positions (at most 16).
+10 with best play, that criterion mostly selects K+R vs K positions (at most 16). The evaluation plays
+each position once (`eval_options`, the ``endgames`` task record's protocol).
 
 Differences from the original, and why:
 
@@ -104,7 +105,13 @@ Version log:
 * v0: first version.
 """
 
-from lmrl_envs.tasks.chess.endgames import FAMILIES, eval_positions, generate_eval_positions, random_endgame
+from lmrl_envs.tasks.chess.endgames import (
+    FAMILIES,
+    eval_options,
+    eval_positions,
+    generate_eval_positions,
+    random_endgame,
+)
 from lmrl_envs.tasks.chess.engine import (
     PRESETS,
     EngineFailedError,
@@ -127,6 +134,7 @@ __all__ = [
     "EngineStartError",
     "StockfishOpponent",
     "board_text",
+    "eval_options",
     "eval_positions",
     "find_stockfish",
     "game_outcome",

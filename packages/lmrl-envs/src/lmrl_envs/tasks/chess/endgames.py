@@ -35,6 +35,7 @@ __all__ = [
     "FAMILIES",
     "FAMILY_ORDER",
     "candidate",
+    "eval_options",
     "eval_positions",
     "generate_eval_positions",
     "random_endgame",
@@ -133,6 +134,12 @@ def _eval_rows() -> tuple[tuple[int, str, str], ...]:
 def eval_positions() -> tuple[str, ...]:
     """The FENs of the fixed evaluation set (``options={"position_index": i}`` picks one)."""
     return tuple(fen for _, _, fen in _eval_rows())
+
+
+def eval_options() -> list[dict[str, int]]:
+    """The reset options of the fixed evaluation set, one per position: the Endgames evaluation protocol's
+    starts (`lmrl_envs.spec("endgames").task.protocol`)."""
+    return [{"position_index": i} for i in range(len(_eval_rows()))]
 
 
 def _write_positions_file(path: str) -> None:  # pragma: no cover -- maintenance entry point
