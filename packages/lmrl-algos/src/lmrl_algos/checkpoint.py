@@ -14,6 +14,10 @@ Layout of ``OUT/checkpoint/`` (written to ``OUT/.checkpoint.tmp`` then renamed i
     state.json          format, algo, env_id, config, head layout, step, data position, round,
                         scheduler state, python RNG state, elapsed time
 
+Reading: `load` is the one reader of a checkpoint's model, tokenizer, adapter and heads (training's ``--init``
+and ``--resume``, `lmrl_algos.load_policy`, `export_model`); `restore` reads a ``--resume``'s optimiser, RNG
+and extra tensors; `read_state` the state.json alone.
+
 Example:
     >>> import tempfile
     >>> read_state(tempfile.mkdtemp())
@@ -27,20 +31,28 @@ from __future__ import annotations
 import json
 import random
 import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-__all__ = ["ADAPTER", "CHECKPOINT_FORMAT", "CheckpointError", "export_model", "find_checkpoint", "load_into",
-           "read_state", "recover", "save", "verify"]
+if TYPE_CHECKING:
+    from lmrl_algos.models import LMWithHeads
+
+__all__ = ["ADAPTER", "CHECKPOINT_FORMAT", "HEADS", "CheckpointError", "Loaded", "export_model", "find_checkpoint",
+           "load", "read_state", "recover", "restore", "save", "verify"]
 
 CHECKPOINT_FORMAT = "lmrl-algos-checkpoint/1"
 
 ADAPTER = "adapter"
 """The checkpoint's LoRA adapter directory (absent without LoRA)."""
+
+HEADS = "heads.safetensors"
+"""The checkpoint's value heads (absent when the model has none)."""
 
 
 class CheckpointError(ValueError):
@@ -117,7 +129,7 @@ def save(out: str | Path, *, model, tokenizer, state: dict[str, Any], optimizer=
     tokenizer.save_pretrained(tmp / "model")
     heads = {k: v.detach().cpu().clone() for k, v in model.head_state_dict().items()}
     if heads:
-        save_file(heads, tmp / "heads.safetensors")
+        save_file(heads, tmp / HEADS)
     if extra:
         save_file({k: v.detach().cpu().clone() for k, v in extra.items()}, tmp / "extra.safetensors")
     if optimizer is not None:
@@ -149,38 +161,123 @@ def recover(out: str | Path) -> None:
             return
 
 
-def load_into(path: str | Path, *, model=None, optimizer=None, restore_rng: bool = False,
-              device: str | torch.device = "cpu") -> dict[str, Any]:
-    """Load heads (strict), optimiser state and RNG states of a checkpoint into live objects.
+@dataclass
+class Loaded:
+    """What `load` read from a checkpoint."""
 
-    The LM itself is loaded with ``from_pretrained(ckpt / "model")`` by the caller (it builds the
-    model). Returns the state dict; ``state["extra"]`` holds the extra tensors, if any.
+    path: Path
+    """The checkpoint directory (``OUT/checkpoint``)."""
+    state: dict[str, Any]
+    """Its parsed state.json (`read_state`)."""
+    model: LMWithHeads
+    """The checkpoint's LM with the heads of `head_kwargs`, on the device."""
+    tokenizer: Any
+    """The checkpoint's tokenizer."""
+    head_kwargs: dict[str, Any]
+    """The head layout `model` was built with."""
+    extra: dict[str, torch.Tensor]
+    """The tensors of extra.safetensors, on the CPU (with ``load(..., extra=True)``; else empty)."""
+
+
+def load(path: str | Path, *, device: str | torch.device = "cpu", dtype: str | None = None,
+         env_id: str | None = None, head_kwargs: dict[str, Any] | None = None, keep_adapter: bool = False,
+         adapt: Callable[[torch.nn.Module], torch.nn.Module] | None = None, extra: bool = False) -> Loaded:
+    """Read a checkpoint (a run's ``OUT`` or its checkpoint/ directory): the one reader of its model, tokenizer,
+    LoRA adapter and heads, for training's ``--init`` and ``--resume``, `lmrl_algos.load_policy` and `export_model`.
+
+    The checkpoint is verified first (`verify`: whole, finite tensors); then the LM is loaded on the CPU in `dtype`,
+    a LoRA adapter merged into it (or kept), `adapt` applied, the heads built and the model moved to `device`.
+
+    Args:
+        path: the run directory or the checkpoint directory.
+        device: where the model goes.
+        dtype: ``fp32 | bf16 | fp16``, the LM's weights; None: the run's ``--dtype`` (fp16 read as fp32 off CUDA,
+            which is exact: CPUs have no fast fp16 matmuls).
+        env_id: the (canonical) env id the caller needs; a checkpoint of another env is refused.
+        head_kwargs: the head layout to build (`LMWithHeads` keyword arguments); the heads it shares with the
+            checkpoint, by name and shape, are loaded (an ``--init`` from another algorithm keeps what fits). None:
+            the checkpoint's own layout, every head loaded (a mismatch is an error).
+        keep_adapter: a LoRA checkpoint's adapter stays a trainable adapter (``--resume``); else it is merged into
+            the weights.
+        adapt: applied to the LM before the heads are built (a training run's fresh LoRA adapters, gradient
+            checkpointing).
+        extra: read extra.safetensors too (`Loaded.extra`).
+
+    Raises:
+        CheckpointError: not a checkpoint, damaged (the file named), of another env, or a head layout that differs.
+        OSError: transformers cannot read the model or tokenizer directory.
+
+    Example:
+        >>> loaded = load("runs/maze-bc", device="cpu", env_id="maze-fo-v0")        # doctest: +SKIP
+        >>> loaded.model, loaded.tokenizer, loaded.state["step"]                   # doctest: +SKIP
+    """
+    from transformers import AutoTokenizer
+
+    from lmrl_algos.models import LMWithHeads, load_adapter, load_pretrained
+
+    ckpt = find_checkpoint(path)
+    state = read_state(ckpt)
+    if env_id is not None and state["env_id"] != env_id:
+        raise CheckpointError(f"{ckpt}: checkpoint is for {state['env_id']}, but --env is {env_id}; pass a "
+                              f"checkpoint trained on {env_id} (or --env {state['env_id']})")
+    verify(ckpt)
+    if dtype is None:
+        dtype = state["config"].get("dtype", "fp32")
+        if dtype == "fp16" and torch.device(device).type != "cuda":
+            dtype = "fp32"  # a run trained on a GPU, read on a CPU; fp16 -> fp32 is exact
+    tokenizer = AutoTokenizer.from_pretrained(ckpt / "model")
+    lm = load_pretrained(ckpt / "model", dtype)
+    if (ckpt / ADAPTER).is_dir():
+        lm = load_adapter(lm, ckpt / ADAPTER, trainable=keep_adapter)
+        if not keep_adapter:
+            lm = lm.merge_and_unload()
+    if adapt is not None:
+        lm = adapt(lm)
+    strict = head_kwargs is None
+    head_kwargs = dict(state.get("head_kwargs", {}) if strict else head_kwargs)
+    model = LMWithHeads(lm, **head_kwargs).to(device)
+    if (ckpt / HEADS).exists():
+        _load_heads(ckpt, model, device, strict=strict)
+    tensors = load_file(ckpt / "extra.safetensors") if extra and (ckpt / "extra.safetensors").exists() else {}
+    return Loaded(ckpt, state, model, tokenizer, head_kwargs, tensors)
+
+
+def _load_heads(ckpt: Path, model, device, *, strict: bool) -> None:
+    """Load heads.safetensors into `model`: every head (`strict`), or those `model` has with the same shape."""
+    heads = load_file(ckpt / HEADS, device=str(device))
+    own = model.head_state_dict()
+    if not strict:
+        model.load_state_dict({k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}, strict=False)
+        return
+    missing, unexpected = model.load_state_dict(heads, strict=False)
+    missing = [k for k in missing if not k.startswith("lm.")]
+    if missing or unexpected:
+        raise CheckpointError(f"{ckpt}: head layout differs (missing {missing}, unexpected {unexpected}); {DAMAGED}")
+
+
+def restore(path: str | Path, *, optimizer, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """Restore a ``--resume``: the optimiser state into `optimizer`, and the torch, CUDA and Python RNG states.
+
+    The model comes from `load` (``keep_adapter=True``). Returns the state dict; ``state["extra"]`` holds the extra
+    tensors (on `device`), if any.
     """
     ckpt = find_checkpoint(path)
     state = read_state(ckpt)
-    if model is not None and (ckpt / "heads.safetensors").exists():
-        heads = load_file(ckpt / "heads.safetensors", device=str(device))
-        missing, unexpected = model.load_state_dict(heads, strict=False)
-        missing = [k for k in missing if not k.startswith("lm.")]
-        if missing or unexpected:
-            raise CheckpointError(f"{ckpt}: head layout differs (missing {missing}, unexpected {unexpected})")
-    if optimizer is not None:
-        try:
-            saved = torch.load(ckpt / "optimizer.pt", weights_only=True, map_location=device)
-            optimizer.load_state_dict(saved)
-        except Exception as e:  # noqa: BLE001 (arbitrary bytes make the unpickler raise almost any error)
-            raise CheckpointError(f"{ckpt / 'optimizer.pt'}: not a readable optimiser state of this run "
-                                  f"({type(e).__name__}); {DAMAGED}") from None
+    try:
+        saved = torch.load(ckpt / "optimizer.pt", weights_only=True, map_location=device)
+        optimizer.load_state_dict(saved)
+    except Exception as e:  # noqa: BLE001 (arbitrary bytes make the unpickler raise almost any error)
+        raise CheckpointError(f"{ckpt / 'optimizer.pt'}: not a readable optimiser state of this run "
+                              f"({type(e).__name__}); {DAMAGED}") from None
     if (ckpt / "extra.safetensors").exists():
         state["extra"] = load_file(ckpt / "extra.safetensors", device=str(device))
-    if restore_rng:
-        rng = load_file(ckpt / "rng.safetensors")
-        torch.set_rng_state(rng["torch"])
-        if torch.cuda.is_available():
-            cuda = [rng[k] for k in sorted(rng) if k.startswith("cuda")]
-            if cuda:
-                torch.cuda.set_rng_state_all(cuda)
-        random.setstate(_py_rng_from_json(state["python_rng"]))
+    rng = load_file(ckpt / "rng.safetensors")
+    torch.set_rng_state(rng["torch"])
+    if torch.cuda.is_available():
+        cuda = [rng[k] for k in sorted(rng) if k.startswith("cuda")]
+        if cuda:
+            torch.cuda.set_rng_state_all(cuda)
+    random.setstate(_py_rng_from_json(state["python_rng"]))
     return state
 
 
@@ -195,22 +292,14 @@ def export_model(path: str | Path, out: str | Path, *, dtype: str | None = None)
     Example:
         >>> export_model("runs/bc-lora", "runs/bc-merged")            # doctest: +SKIP
     """
-    from transformers import AutoTokenizer
-
-    from lmrl_algos.models import load_adapter, load_pretrained
-
-    ckpt = verify(path)
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise CheckpointError(f"{out} exists and is not an empty directory; pass a new output directory")
-    dtype = dtype or read_state(ckpt)["config"].get("dtype", "fp32")
-    lm = load_pretrained(ckpt / "model", dtype)
-    if (ckpt / ADAPTER).is_dir():
-        lm = load_adapter(lm, ckpt / ADAPTER).merge_and_unload()
+    loaded = load(path, dtype=dtype or read_state(path)["config"].get("dtype", "fp32"), head_kwargs={})
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    lm.save_pretrained(tmp)
-    AutoTokenizer.from_pretrained(ckpt / "model").save_pretrained(tmp)
+    loaded.model.lm.save_pretrained(tmp)
+    loaded.tokenizer.save_pretrained(tmp)
     if out.exists():
         out.rmdir()
     tmp.rename(out)

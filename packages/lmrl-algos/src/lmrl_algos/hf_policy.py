@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 import torch
 
-from lmrl_algos.models import LMWithHeads, check_dtype_device, load_pretrained, resolve_model
+from lmrl_algos.models import LMWithHeads, check_dtype_device, load_model_dir, resolve_model
 from lmrl_algos.policy import LMPolicy, _Slot
 from lmrl_envs import TextHistory, chat_messages, completion_action, history_text
 
@@ -111,17 +111,8 @@ def load_hf_policy(spec: str, device="cpu", *, dtype: str = "fp32", **kwargs) ->
     Raises:
         ModelError: not a model directory nor a cached Hub id; fp16 off CUDA.
     """
-    from transformers import AutoTokenizer
-
-    from lmrl_algos.models import ModelError
-
     check_dtype_device(dtype, device)
-    path = resolve_model(spec)
-    try:
-        tok = AutoTokenizer.from_pretrained(path)
-        lm = load_pretrained(path, dtype)
-    except (OSError, ValueError) as e:
-        raise ModelError(f"hf:{spec}: not a causal LM directory with a tokenizer ({e})") from None
+    lm, tok = load_model_dir(resolve_model(spec), dtype, name=f"hf:{spec}")
     if tok.pad_token is None:  # only left padding of masked columns reads it
         if tok.eos_token is not None:
             tok.pad_token = tok.eos_token

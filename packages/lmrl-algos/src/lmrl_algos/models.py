@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import re
@@ -41,6 +42,7 @@ __all__ = [
     "is_peft",
     "load_adapter",
     "load_model",
+    "load_model_dir",
     "load_pretrained",
     "newline_id",
     "ready_model",
@@ -203,15 +205,21 @@ def load_model(spec: str, texts: Iterable[str] | None = None, *, seed: int = 0, 
         tok = build_tiny_tokenizer(texts)
         model = build_tiny_model(tok, seed=seed)
         return (model if dtype == "fp32" else model.to(torch_dtype(dtype))), tok
-    path = resolve_model(spec)
+    return ready_model(*load_model_dir(resolve_model(spec), dtype, name=f"--model {spec}"))
+
+
+def load_model_dir(path: str | Path, dtype: str = "fp32", *, name: str) -> tuple:
+    """``(model, tokenizer)`` of a transformers model directory, the weights in `dtype`; `name` (how the caller
+    spells the model: ``--model gpt2``, ``hf:gpt2``) starts the `ModelError` when it holds no causal LM with a
+    tokenizer."""
     from transformers import AutoTokenizer
 
     try:
         tok = AutoTokenizer.from_pretrained(path)
         model = load_pretrained(path, dtype)
     except (OSError, ValueError) as e:
-        raise ModelError(f"--model {spec}: not a causal LM directory with a tokenizer ({e})") from None
-    return ready_model(model, tok)
+        raise ModelError(f"{name}: not a causal LM directory with a tokenizer ({e})") from None
+    return model, tok
 
 
 def ready_model(model: nn.Module, tok) -> tuple:
@@ -319,6 +327,9 @@ class LMWithHeads(nn.Module):
             self.q.to(dtype)
             if self.v is not None:
                 self.v.to(dtype)
+        self.forward_context = contextlib.nullcontext
+        """A callable giving the context each `forward` runs in: none, or the online trainers' --bf16 autocast while
+        they update (`lmrl_algos.common.online`). A copy of the model (`copy.deepcopy`) keeps it."""
 
     @property
     def hf_model(self) -> nn.Module:
@@ -336,28 +347,29 @@ class LMWithHeads(nn.Module):
         With `last_only`, the outputs are those of the last position, shapes (B, 1, V) and (B, 1)
         (decoding: a prompt's prefill needs only its next-token scores).
         """
-        lm = self.hf_model
-        if select is not None and hasattr(lm, "base_model") and lm.base_model is not lm:
-            trunk = lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
-            h = trunk.last_hidden_state[select]
-            return {"logits": lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
-                    "v": self.v(h).squeeze(-1) if self.v is not None else None, "past_key_values": None}
-        kw = {self._cache_kw: past_key_values} if past_key_values is not None else {}
-        if last_only and self._keep_kw:
-            kw["logits_to_keep"] = 1
-        out = lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
-                 use_cache=use_cache, output_hidden_states=True, **kw)
-        h = out.hidden_states[-1][:, -1:] if last_only else out.hidden_states[-1]
-        result = {
-            "logits": out.logits[:, -1:] if last_only else out.logits,
-            "q": [head(h) for head in self.q],
-            "v": self.v(h).squeeze(-1) if self.v is not None else None,
-            "past_key_values": (getattr(out, "cache", None) or out.past_key_values) if use_cache else None,
-        }
-        if select is not None:  # a model without a separate trunk: compute everywhere, then select
-            result = {"logits": result["logits"][select], "q": [q[select] for q in result["q"]],
-                      "v": result["v"][select] if result["v"] is not None else None, "past_key_values": None}
-        return result
+        with self.forward_context():
+            lm = self.hf_model
+            if select is not None and hasattr(lm, "base_model") and lm.base_model is not lm:
+                trunk = lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
+                h = trunk.last_hidden_state[select]
+                return {"logits": lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
+                        "v": self.v(h).squeeze(-1) if self.v is not None else None, "past_key_values": None}
+            kw = {self._cache_kw: past_key_values} if past_key_values is not None else {}
+            if last_only and self._keep_kw:
+                kw["logits_to_keep"] = 1
+            out = lm(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids,
+                     use_cache=use_cache, output_hidden_states=True, **kw)
+            h = out.hidden_states[-1][:, -1:] if last_only else out.hidden_states[-1]
+            result = {
+                "logits": out.logits[:, -1:] if last_only else out.logits,
+                "q": [head(h) for head in self.q],
+                "v": self.v(h).squeeze(-1) if self.v is not None else None,
+                "past_key_values": (getattr(out, "cache", None) or out.past_key_values) if use_cache else None,
+            }
+            if select is not None:  # a model without a separate trunk: compute everywhere, then select
+                result = {"logits": result["logits"][select], "q": [q[select] for q in result["q"]],
+                          "v": result["v"][select] if result["v"] is not None else None, "past_key_values": None}
+            return result
 
     def head_state_dict(self) -> dict[str, torch.Tensor]:
         """The heads' tensors (for ``heads.safetensors``), without the LM."""

@@ -447,35 +447,23 @@ def load_policy(path, device="cpu", *, env_id: str | None = None, **kwargs) -> L
 
     Value-guided decoding uses the checkpoint's `beta` and `support_p` unless passed. `env_id`, when
     given, must match the env the checkpoint was trained for. The weights are loaded in ``dtype=...`` or else
-    the run's ``--dtype`` (a run's fp16 becomes fp32 off CUDA); a LoRA checkpoint's adapter is merged.
+    the run's ``--dtype`` (a run's fp16 becomes fp32 off CUDA); a LoRA checkpoint's adapter is merged. The
+    checkpoint is read by `checkpoint.load` (verified first: a damaged one, or one with nan or inf weights, is a
+    `checkpoint.CheckpointError`).
     """
-    from transformers import AutoTokenizer
+    from lmrl_algos.models import check_dtype_device
 
-    from lmrl_algos.models import check_dtype_device, load_adapter, load_pretrained
-
-    state = checkpoint.read_state(path)
+    dtype = kwargs.pop("dtype", None)
+    if dtype is not None:
+        check_dtype_device(dtype, device)
     if env_id is not None:
         from lmrl_algos.common.trainer import canonical_env_id
 
-        if canonical_env_id(env_id) != state["env_id"]:
-            raise checkpoint.CheckpointError(
-                f"{path}: checkpoint is for {state['env_id']}, not {canonical_env_id(env_id)}")
-    ckpt = checkpoint.find_checkpoint(path)
-    cfg = state["config"]
-    dtype = kwargs.pop("dtype", None)
-    if dtype is None:
-        dtype = cfg.get("dtype", "fp32")
-        if dtype == "fp16" and torch.device(device).type != "cuda":
-            dtype = "fp32"  # a run trained on a GPU, decoded on a CPU (no fast fp16 matmuls); fp16 -> fp32 is exact
-    check_dtype_device(dtype, device)
-    tok = AutoTokenizer.from_pretrained(ckpt / "model")
-    lm = load_pretrained(ckpt / "model", dtype)
-    if (ckpt / checkpoint.ADAPTER).is_dir():  # a LoRA run: its adapter merged into the base for decoding
-        lm = load_adapter(lm, ckpt / checkpoint.ADAPTER).merge_and_unload()
-    model = LMWithHeads(lm, **state.get("head_kwargs", {}))
-    model = decoding_model(model, checkpoint.load_into(ckpt, model=model).get("extra", {}))
-    kwargs.setdefault("value_term", VALUE_TERMS.get(state["algo"], "none"))
+        env_id = canonical_env_id(env_id)
+    loaded = checkpoint.load(path, device=device, dtype=dtype, env_id=env_id, extra=True)
+    cfg = loaded.state["config"]
+    kwargs.setdefault("value_term", VALUE_TERMS.get(loaded.state["algo"], "none"))
     kwargs.setdefault("beta", cfg.get("beta", 0.0))
     kwargs.setdefault("support_p", cfg.get("support_p", 1.0))
     kwargs.setdefault("max_length", cfg.get("max_length", 256))
-    return LMPolicy(model, tok, device=device, **kwargs)
+    return LMPolicy(decoding_model(loaded.model, loaded.extra), loaded.tokenizer, device=device, **kwargs)

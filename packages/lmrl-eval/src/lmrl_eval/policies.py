@@ -150,7 +150,6 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
         from lmrl_algos.policy import load_policy
     except ImportError:
         raise ImportError("evaluating a checkpoint needs lmrl-algos: pip install 'lmrl-eval[full]'") from None
-    from lmrl_algos.checkpoint import verify
     from lmrl_algos.common.distributed import resolve_device
     from lmrl_algos.presets import decoding
 
@@ -158,8 +157,8 @@ def load_eval_policy(name: str, env_id: str, *, seed: int = 0, device: str = "au
     if (path / "config.json").exists() and not (path / "state.json").exists() and not (path / "checkpoint").exists():
         raise FileNotFoundError(f"--policy {name}: a transformers model directory, not an lmrl-algos checkpoint; "
                                 f"evaluate it with --policy hf:{name}")
-    verify(path)  # a damaged checkpoint, or weights that are not finite, is refused (never scored)
 
     # the benchmark's decoding: sampled at temperature 1, and the task's (Maze: re-rank the 4 moves)
     kwargs = {"greedy": False, "temperature": 1.0, **decoding(env_id), **kwargs}
+    # load_policy verifies the checkpoint: a damaged one, or weights that are not finite, is refused (never scored)
     return load_policy(path, env_id=env_id, device=device, seed=seed, **kwargs)

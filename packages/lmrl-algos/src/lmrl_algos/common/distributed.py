@@ -14,7 +14,7 @@ import torch
 
 from lmrl_algos.common.config import ConfigError
 
-__all__ = ["Dist", "agree", "init_distributed", "resolve_device"]
+__all__ = ["Dist", "agree", "device_kind", "init_distributed", "resolve_device"]
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,23 @@ class Dist:
         return self.world > 1
 
 
-def resolve_device(name: str, dist: Dist | None = None) -> torch.device:
-    """``auto`` -> cuda if available, else cpu; ``cuda`` without a GPU is a `ConfigError`."""
+def device_kind(name: str) -> str:
+    """``auto`` -> ``cuda`` if a GPU is visible, else ``cpu``; any other name as given (the one reading of
+    ``--device auto``).
+
+    Example:
+        >>> device_kind("cpu"), device_kind("auto") in ("cpu", "cuda")
+        ('cpu', True)
+    """
     if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return name
+
+
+def resolve_device(name: str, dist: Dist | None = None) -> torch.device:
+    """The device of ``--device auto|cpu|cuda`` (`device_kind`; under torchrun this process's GPU); ``cuda`` without
+    a GPU is a `ConfigError`."""
+    name = device_kind(name)
     if name == "cuda":
         if not torch.cuda.is_available():
             raise ConfigError("--device cuda but no CUDA GPU is visible; pass --device cpu (or auto)")
@@ -52,8 +65,7 @@ def init_distributed(device_name: str) -> Dist:
     import torch.distributed as td
 
     if not td.is_initialized():
-        use_cuda = device_name == "cuda" or (device_name == "auto" and torch.cuda.is_available())
-        td.init_process_group("nccl" if use_cuda else "gloo")
+        td.init_process_group("nccl" if device_kind(device_name) == "cuda" else "gloo")
     return Dist(td.get_rank(), td.get_world_size())
 
 

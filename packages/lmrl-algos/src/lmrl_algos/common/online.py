@@ -12,6 +12,9 @@ without gradient communication (tested); rank 0 writes checkpoints and logs. Wit
 run is unchanged.
 
 A training loop is ``while not run.done: episodes = run.collect(); ...update...; run.end_round(metrics)``.
+The update (every forward pass of the model, and of copies of it such as PPO's reference policy, from the end of
+`collect` to the start of `end_round`) runs under ``--bf16`` autocast as the offline trainers' losses do
+(`common.trainer.autocast_context`: bf16 on CUDA with --dtype fp32); rollouts and evaluations do not.
 `end_round` logs the round at step r (rounds done), then, with ``--eval-every N``, evaluates the model
 when r is a positive multiple of N or the last round (`common.evaluation`), then saves when due
 (every ``--save-every`` rounds, ``--save-minutes`` after the last save, at the end): every row up to a
@@ -26,6 +29,7 @@ The policy keeps its KV cache across turns and records the token ids it generate
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -40,6 +44,7 @@ from lmrl_algos.common.distributed import agree, init_distributed, resolve_devic
 from lmrl_algos.common.evaluation import TrainingEvaluator
 from lmrl_algos.common.logging import MetricsLogger
 from lmrl_algos.common.trainer import (
+    autocast_context,
     canonical_env_id,
     check_finite,
     check_inputs,
@@ -53,7 +58,28 @@ from lmrl_algos.common.trainer import (
 )
 from lmrl_algos.policy import LMPolicy
 
-__all__ = ["OnlineRun"]
+__all__ = ["OnlineRun", "UpdatePrecision"]
+
+
+class UpdatePrecision:
+    """The context of an online run's forward passes (`lmrl_algos.models.LMWithHeads.forward_context`): while
+    `updating`, `common.trainer.autocast_context` (--bf16: bf16 autocast on CUDA with --dtype fp32), else none.
+
+    `OnlineRun` sets `updating` from the end of `collect` to the start of `end_round`: a round's scoring and losses
+    run as the offline trainers' losses do, its rollouts and evaluations unchanged. A copy of the model made with
+    `copy.deepcopy` (PPO's reference policy) shares the switch.
+    """
+
+    def __init__(self, device: torch.device, cfg):
+        self.device, self.cfg = device, cfg
+        self.updating = False
+        """Whether a round's update is running."""
+
+    def __call__(self):
+        return autocast_context(self.device, self.cfg) if self.updating else contextlib.nullcontext()
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 class OnlineRun:
@@ -88,11 +114,13 @@ class OnlineRun:
         self.in_memory = in_memory_inputs(cfg, model, self.episodes if episodes is not None else None)
         texts = [t for ep in self.episodes for t in ep.texts] or None
         self.model, self.tok = setup_model(cfg, head_kwargs, texts, self.device, model=model, tokenizer=tokenizer)
+        self.precision = UpdatePrecision(self.device, cfg)
+        self.model.forward_context = self.precision
         self.opt, self.sched = make_optimizer(self.model, cfg)
         self.round, self.elapsed, self.resumed = 0, 0.0, {}
         if cfg.resume:
             try:
-                self.resumed = checkpoint.load_into(self.out, optimizer=self.opt, restore_rng=True, device=self.device)
+                self.resumed = checkpoint.restore(self.out, optimizer=self.opt, device=self.device)
             except checkpoint.CheckpointError as e:
                 raise ConfigError(f"--resume: {e}") from None
             self.sched.load_state_dict(self.resumed["scheduler"])
@@ -111,8 +139,10 @@ class OnlineRun:
                                            main=self.dist.is_main)
 
     def collect(self) -> list[lmrl_envs.Episode]:
-        """Play this round's episodes with the current model, sampling."""
+        """Play this round's episodes with the current model, sampling; the update that follows runs under --bf16
+        autocast until `end_round`."""
         cfg = self.cfg
+        self.precision.updating = False
         rank, world = self.dist.rank, self.dist.world
         policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
                           max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round + 7919 * rank,
@@ -128,6 +158,7 @@ class OnlineRun:
             shares: list[list[lmrl_envs.Episode]] = [[] for _ in range(world)]
             td.all_gather_object(shares, eps)
             eps = [shares[i % world][i // world] for i in range(len(specs))]
+        self.precision.updating = True
         return eps
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
@@ -147,6 +178,7 @@ class OnlineRun:
         `extra`: the algorithm's tensors saved beside the model (PPO: its reference policy).
         """
         cfg, evaluator = self.cfg, self.evaluator
+        self.precision.updating = False
         self.round += 1
         stop = self.callbacks.on_step(self.round, self.log.log(self.round, metrics))
         self.log.advance()
@@ -175,6 +207,7 @@ class OnlineRun:
         return self.cfg.time_budget is not None and time.time() - self.t0 >= self.cfg.time_budget
 
     def finish(self, summary: str) -> Path:
+        self.precision.updating = False
         early = " (stopped by a callback)" if self.stopped and self.round < self.cfg.steps else ""
         self.log.summary(f"{self.name}: {self.round} rounds{early} in {time.time() - self.t0:.1f}s on {self.device}; "
                          f"{summary}; checkpoint {self.out / 'checkpoint'}")

@@ -40,16 +40,14 @@ from lmrl_algos.models import (
     add_lora,
     check_dtype_device,
     is_peft,
-    load_adapter,
     load_model,
-    load_pretrained,
     ready_model,
     torch_dtype,
 )
 from lmrl_envs import DatasetError, Episode, read_episodes
 
-__all__ = ["LORA_ALGORITHMS", "OfflineAlgorithm", "TrainingError", "adopt_model", "batch_indices", "canonical_env_id",
-           "check_finite", "check_inputs", "check_lora", "check_out", "episodes_digest", "in_memory_inputs",
+__all__ = ["LORA_ALGORITHMS", "OfflineAlgorithm", "TrainingError", "adopt_model", "autocast_context", "batch_indices",
+           "canonical_env_id", "check_finite", "check_inputs", "check_lora", "check_out", "episodes_digest", "in_memory_inputs",
            "load_episodes", "run_offline", "setup_model"]
 
 LORA_ALGORITHMS = ("bc", "filtered_bc", "online_filtered_bc")
@@ -235,17 +233,15 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
                 model=None, tokenizer=None) -> tuple:
     """Build ``(LMWithHeads, tokenizer)`` from --resume checkpoint, --init checkpoint, --model, or the in-memory
     `model` and `tokenizer` (`adopt_model`; the Python API, `check_inputs`), and apply --cpu-threads, --dtype,
-    --lora-r and --gradient-checkpointing. A checkpoint is verified first (`checkpoint.verify`: whole, finite
-    weights). A given model is used itself, not a copy: it is trained in place.
+    --lora-r and --gradient-checkpointing. A checkpoint is read by `checkpoint.load` (verified first: whole, finite
+    weights; its errors become `ConfigError` naming the flag). A given model is used itself, not a copy: it is
+    trained in place.
 
     LoRA: --resume continues the checkpoint's adapter; an --init checkpoint's adapter is merged into its model
     (a LoRA run then adds fresh adapters, a full run trains the merged model)."""
-    from transformers import AutoTokenizer
-
     if cfg.cpu_threads:
         torch.set_num_threads(cfg.cpu_threads)
     check_dtype_device(cfg.dtype, device)
-    env = canonical_env_id(cfg.env)
     source = Path(cfg.out) / "checkpoint" if cfg.resume else (Path(cfg.init) if cfg.init else None)
     if source is None:
         if model is None:
@@ -257,27 +253,12 @@ def setup_model(cfg: TrainConfig, head_kwargs: dict[str, Any], texts: list[str] 
             _broadcast_from_main(built)
         return built, tok
     flag = "--resume" if cfg.resume else "--init"
-    try:
-        ckpt = checkpoint.verify(source)
-        state = checkpoint.read_state(ckpt)
-        if state["env_id"] != env:
-            raise ConfigError(f"{flag} {source}: checkpoint is for {state['env_id']}, but --env is {env}")
-        tok = AutoTokenizer.from_pretrained(ckpt / "model")
-        lm = load_pretrained(ckpt / "model", cfg.dtype)
-        if (ckpt / checkpoint.ADAPTER).is_dir():
-            lm = load_adapter(lm, ckpt / checkpoint.ADAPTER, trainable=cfg.resume)
-            if not cfg.resume:
-                lm = lm.merge_and_unload()
+    try:  # --init: the heads this algorithm shares with the checkpoint; --resume: all of them
+        loaded = checkpoint.load(source, device=device, dtype=cfg.dtype, env_id=canonical_env_id(cfg.env),
+                                 head_kwargs=head_kwargs, keep_adapter=cfg.resume, adapt=lambda lm: _adapt(lm, cfg))
     except (checkpoint.CheckpointError, OSError) as e:
         raise ConfigError(f"{flag}: {e}") from None
-    model = LMWithHeads(_adapt(lm, cfg), **head_kwargs).to(device)
-    if (ckpt / "heads.safetensors").exists():  # --init: the heads this algorithm shares with it; --resume: all
-        from safetensors.torch import load_file
-
-        heads = load_file(ckpt / "heads.safetensors", device=str(device))
-        own = model.head_state_dict()
-        model.load_state_dict({k: v for k, v in heads.items() if k in own and own[k].shape == v.shape}, strict=False)
-    return model, tok
+    return loaded.model, loaded.tokenizer
 
 
 def adopt_model(lm, tok, dtype: str = "fp32") -> tuple:
@@ -390,8 +371,17 @@ class OfflineAlgorithm:
         pass
 
 
-def _autocast(device: torch.device, cfg: TrainConfig):
-    if device.type == "cuda" and cfg.bf16 and cfg.dtype == "fp32":  # weights loaded in bf16/fp16 need no autocast
+def autocast_context(device: torch.device, cfg: TrainConfig):
+    """The context the trainers' forward passes and losses run in (--bf16): bf16 autocast on CUDA with --dtype fp32,
+    else none (on the CPU, and for weights loaded in bf16 or fp16). The offline loop wraps each loss in it, the online
+    trainers each round's update (`common.online`).
+
+    Example:
+        >>> cfg = TrainConfig(env="maze-fo", out="x")
+        >>> type(autocast_context(torch.device("cpu"), cfg)).__name__
+        'nullcontext'
+    """
+    if device.type == "cuda" and cfg.bf16 and cfg.dtype == "fp32":
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
@@ -465,7 +455,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig, *, model=None, tokeniz
     step, position, elapsed = 0, 0, 0.0
     if cfg.resume:
         try:
-            state = checkpoint.load_into(out, optimizer=opt, restore_rng=True, device=device)
+            state = checkpoint.restore(out, optimizer=opt, device=device)
         except checkpoint.CheckpointError as e:
             raise ConfigError(f"--resume: {e}") from None
         sched.load_state_dict(state["scheduler"])
@@ -504,7 +494,7 @@ def run_offline(algo: OfflineAlgorithm, cfg: TrainConfig, *, model=None, tokeniz
         n_tok = int(cpu_batch["attention_mask"].sum()) * dist.world  # counted on the CPU copy: no device sync
         tokens, total_tokens = tokens + n_tok, total_tokens + n_tok
         batch = {k: v.to(device, non_blocking=True) for k, v in cpu_batch.items()}
-        with _autocast(device, cfg):
+        with autocast_context(device, cfg):
             loss, metrics = algo.loss(train_model, batch, cfg, denom)
         opt.zero_grad(set_to_none=True)
         loss.backward()
