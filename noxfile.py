@@ -79,7 +79,7 @@ def tests(session: nox.Session, package: str, device: str) -> None:
                     "f'torch {torch.__version__} sees no CUDA GPU: set LMRL_TORCH_SPEC to a CUDA build of torch')")
     env = {"LMRL_TEST_DEVICE": device}
     session.run("python", "-m", "pytest", str(ROOT / "packages" / f"lmrl-{name}" / "tests"), "-q",
-                "-p", "no:cacheprovider", *session.posargs, env=env)
+                "-p", "no:cacheprovider", "--durations=5", *session.posargs, env=env)
     if device == "cpu" and not session.posargs:  # the docstrings' examples, on the installed package
         session.run("python", "-m", "pytest", "-q", "-p", "no:cacheprovider", "--doctest-modules",
                     "--pyargs", f"lmrl_{name}", env=env)
@@ -165,7 +165,7 @@ def integration(session: nox.Session) -> None:
     """Cross-package tests with every package installed."""
     _install(session, "eval")
     session.run("python", "-m", "pytest", str(ROOT / "tests" / "integration"), "-q", "-p", "no:cacheprovider",
-                *session.posargs)
+                "--durations=5", *session.posargs)
 
 
 @nox.session
