@@ -69,14 +69,15 @@ OFFLINE = {"steps": 2, "batch_size": 8, "max_length": 64}
 ONLINE = {"steps": 1, "n_rollouts": 4, "rollout_batch": 4, "max_new_tokens": 4, "max_length": 64}
 BUDGET = Budget(name="toy", envs=(TOY,), data={TOY: 40},
                 train={"bc": OFFLINE, "filtered-bc": OFFLINE, "mc": OFFLINE, "ilql": OFFLINE,
-                       "ppo": {**ONLINE, "epochs": 1}, "online-filtered-bc": {**ONLINE, "bc_steps": 2}},
+                       "ppo": {**ONLINE, "epochs": 1}, "online-filtered-bc": {**ONLINE, "bc_steps": 2},
+                       **{a: {**ONLINE, "epochs": 1, "group_size": 4} for a in ("grpo", "rloo", "gigpo")}},
                 eval={TOY: 16})
 
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     out = tmp_path_factory.mktemp("toy-bench")
-    cfg = BenchmarkConfig(out=str(out), envs=(TOY,), device="cpu", progress=False, threads=1)
+    cfg = BenchmarkConfig(out=str(out), envs=(TOY,), algos=ALGOS, device="cpu", progress=False, threads=1)
     report = run_benchmark(cfg, command="lmrl-eval benchmark --envs toy-up", budget=BUDGET)
     return out, report
 

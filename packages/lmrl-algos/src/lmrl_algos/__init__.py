@@ -1,4 +1,5 @@
-"""lmrl-algos: PyTorch RL for multi-turn text tasks (BC, %BC, MC Returns, ILQL, PPO, online %BC).
+"""lmrl-algos: PyTorch RL for multi-turn text tasks (BC, %BC, MC Returns, ILQL, PPO, online %BC, GRPO, RLOO,
+GiGPO).
 
 Example:
     >>> from lmrl_algos import BCConfig
@@ -22,11 +23,14 @@ _EXPORTS = {
     "Callback": "lmrl_algos.callbacks",
     "ConfigError": "lmrl_algos.common.config",
     "FilteredBCConfig": "lmrl_algos.filtered_bc",
+    "GRPOConfig": "lmrl_algos.grpo",
+    "GiGPOConfig": "lmrl_algos.grpo",
     "ILQLConfig": "lmrl_algos.ilql",
     "LMPolicy": "lmrl_algos.policy",
     "MCConfig": "lmrl_algos.mc",
     "OnlineFilteredBCConfig": "lmrl_algos.online_filtered_bc",
     "PPOConfig": "lmrl_algos.ppo",
+    "RLOOConfig": "lmrl_algos.grpo",
     "TrainConfig": "lmrl_algos.common.config",
     "load_policy": "lmrl_algos.policy",
     "make_config": "lmrl_algos.train",

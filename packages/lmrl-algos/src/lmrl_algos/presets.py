@@ -72,6 +72,11 @@ def _task(bc_lr, pct, mc, ilql, ppo, *, gamma_ppo=0.99, bc_note=_TINY, online_ke
                 "Table 3 lr/lambda/KL; rollouts per round capped at 128 for single-machine runs"),
         "online_filtered_bc": ({"lr": 1e-4, "n_rollouts": 128, **online_vals, "batch_size": 32},
                                f"script defaults (128 rollouts, {online_note}); batch 32 (reference 128)"),
+        **{algo: ({"lr": ppo[0], "n_rollouts": 128, "group_size": 8, "batch_size": 32, "kl_coef": 0.01,
+                   "gamma": 1.0 if gamma_ppo == 1.0 else 0.95},
+                  "not in the paper: PPO's lr; 16 groups of 8; kl 0.01 (k3, in the loss) and gamma 0.95 per step as "
+                  "GiGPO, 1 where the reference's PPO does not discount")
+           for algo in ("grpo", "rloo", "gigpo")},
     }
 
 

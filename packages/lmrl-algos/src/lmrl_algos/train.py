@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lmrl_algos import bc, filtered_bc, ilql, mc, online_filtered_bc, ppo
+from lmrl_algos import bc, filtered_bc, grpo, ilql, mc, online_filtered_bc, ppo
 from lmrl_algos.common.config import ConfigError, TrainConfig
 from lmrl_algos.presets import preset_values
 
@@ -36,6 +36,9 @@ ALGORITHMS = {
     "ilql": (ilql.ILQLConfig, ilql.train),
     "ppo": (ppo.PPOConfig, ppo.train),
     "online_filtered_bc": (online_filtered_bc.OnlineFilteredBCConfig, online_filtered_bc.train),
+    "grpo": (grpo.GRPOConfig, grpo.train),
+    "rloo": (grpo.RLOOConfig, grpo.train),
+    "gigpo": (grpo.GiGPOConfig, grpo.train),
 }
 """Algorithm name -> (config class, train function)."""
 

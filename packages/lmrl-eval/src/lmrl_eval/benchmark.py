@@ -47,12 +47,15 @@ import lmrl_envs
 from lmrl_envs import task_name
 from lmrl_envs.episode import atomic_writer
 
-__all__ = ["ALGOS", "BUDGETS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark"]
+__all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark"]
 
-ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
+PAPER_ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
+"""The paper's six methods: what the benchmark runs when ``--algos`` is not given."""
+ALGOS = (*PAPER_ALGOS, "grpo", "rloo", "gigpo")
+"""Every method the benchmark can run (``--algos``), in execution order."""
 """The six methods, in the order they run (BC first: the others may start from it)."""
 
-FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc"}
+FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo"}
 """Methods that start from the BC checkpoint of the same task and seed (paper, App. D)."""
 
 ALL_ENVS = tuple(lmrl_envs.list_tasks(paper=True))
@@ -97,6 +100,8 @@ _QUICK_TRAIN = {
             "max_new_tokens": 8, "eval_every": 2},
     "online-filtered-bc": {"steps": 12, "lr": 1e-3, "n_rollouts": 32, "rollout_batch": 32, "bc_steps": 16,
                            "max_new_tokens": 8, "eval_every": 2},
+    **{algo: {"steps": 12, "lr": 1e-4, "n_rollouts": 32, "rollout_batch": 32, "group_size": 8, "epochs": 2,
+              "batch_size": 64, "max_new_tokens": 8, "eval_every": 2} for algo in ("grpo", "rloo", "gigpo")},
 }
 """The quick budget's training flags, on top of the task preset (measured on maze-fo, 2 cores, 1 thread):
 
@@ -130,7 +135,8 @@ def _steps(bc, fbc, mc, ilql, ppo, online, *, rollouts=32, tokens=16, evals=4):
             "mc": {"steps": mc, "eval_every": every["mc"]},
             "ilql": {"steps": ilql, "eval_every": every["ilql"]},
             "ppo": {"steps": ppo, "eval_every": every["ppo"], **online_flags},
-            "online-filtered-bc": {"steps": online, "eval_every": every["online-filtered-bc"], **online_flags}}
+            "online-filtered-bc": {"steps": online, "eval_every": every["online-filtered-bc"], **online_flags},
+            **{a: {"steps": ppo, "eval_every": every["ppo"], **online_flags} for a in ("grpo", "rloo", "gigpo")}}
 
 
 _STANDARD_TASKS = {
@@ -201,7 +207,7 @@ class BenchmarkConfig:
     envs: tuple[str, ...] | None = None
     """Tasks (None: the budget's)."""
     algos: tuple[str, ...] | None = None
-    """Methods, from `ALGOS` (None: all six). ``filtered_bc`` spellings are accepted."""
+    """Methods, from `ALGOS` (None: the paper's six, `PAPER_ALGOS`). ``filtered_bc`` spellings are accepted."""
     budget: str = "quick"
     """``quick``, ``standard`` or ``paper`` (see `BUDGETS`)."""
     seeds: tuple[int, ...] = (0,)
@@ -443,7 +449,7 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
             raise ValueError(f"unknown budget {cfg.budget!r}; choose from {', '.join(BUDGETS)}")
         budget = BUDGETS[cfg.budget]
     envs = [_env_name(e) for e in (cfg.envs or budget.envs)]
-    algos = [_algo_name(a) for a in (cfg.algos or ALGOS)]
+    algos = [_algo_name(a) for a in (cfg.algos or PAPER_ALGOS)]
     if not cfg.seeds:
         raise ValueError("--seeds needs at least one seed")
     try:

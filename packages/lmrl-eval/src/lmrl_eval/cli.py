@@ -222,8 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env", "--envs", dest="env", action="extend", type=_csv, default=None, metavar="ENV[,ENV...]",
                    help="tasks, comma-separated or the flag repeated (default: the budget's); --envs is an alias")
     p.add_argument("--algos", type=_csv, default=None,
-                   help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: all six; the "
-                        "underscore spellings, filtered_bc, are accepted)")
+                   help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: the paper's six; the "
+                        "underscore spellings, filtered_bc, are accepted), and grpo,rloo,gigpo (not in the paper: "
+                        "only when named; they start from BC like PPO)")
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
                    help="quick: Maze FO, six methods, ~15 min on 2 CPU cores (default); standard: every task, "
                         "hours on a CPU; paper: the paper's sizes and steps, for GPUs")

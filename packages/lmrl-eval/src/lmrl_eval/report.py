@@ -35,7 +35,8 @@ from lmrl_eval.normalize import PAPER_TABLE2
 __all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "learning_curves", "plot",
            "plot_learning_curves", "read_metrics"]
 
-ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
+ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo")
+_PAPER_ALGOS = ALGO_ORDER[:6]
 CURVE_LOSSES = ("losses/bc", "losses/q", "losses/v", "losses/policy", "losses/value")
 """The main losses drawn beside ``eval/return`` in ``learning_curves_<task>.png`` (whichever a method logs)."""
 _PAPER_COLUMN = {"bc": "BC", "filtered-bc": "%BC", "mc": "MC Return", "ilql": "ILQL", "ppo": "Online PPO",
@@ -124,7 +125,7 @@ def build_report(out_dir: str | Path) -> str:
     budget_envs = _budget_envs(results.get("budget"))
     tasks = sorted({t for t, _ in agg} | set(budget_envs),
                    key=lambda t: list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99)
-    algos = list(ALGO_ORDER) if budget_envs else [a for a in ALGO_ORDER if any((t, a) in agg for t in tasks)]
+    algos = [a for a in ALGO_ORDER if (budget_envs and a in _PAPER_ALGOS) or any((t, a) in agg for t in tasks)]
     algos += sorted({a for _, a in agg} - set(algos))
     lines = ["# lmrl benchmark report", ""]
     if results.get("command"):

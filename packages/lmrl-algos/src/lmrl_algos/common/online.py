@@ -196,8 +196,12 @@ class OnlineRun:
     def save(self, extra: dict[str, torch.Tensor] | None = None) -> None:
         self.elapsed = time.time() - self.t0
         self.saved, self.t_saved = self.round, time.time()
-        if not self.dist.is_main:  # every rank holds the same weights (see the module docstring)
-            return
+        if self.dist.is_main:  # every rank holds the same weights (see the module docstring)
+            self._write(extra)
+        if self.dist.enabled:  # as the offline save: a rank that left while rank 0 still wrote aborted at exit
+            torch.distributed.barrier()  # under gloo ("terminate called without an active exception")
+
+    def _write(self, extra: dict[str, torch.Tensor] | None) -> None:
         checkpoint.save(self.out, model=self.model, tokenizer=self.tok, optimizer=self.opt, extra=extra, state={
             "algo": self.name, "env_id": self.env_id, "config": self.cfg.to_dict(), "head_kwargs": self.head_kwargs,
             "step": self.round, "position": 0, "epoch": 0, "round": self.round, "elapsed": self.elapsed,
