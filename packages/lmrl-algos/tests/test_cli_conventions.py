@@ -4,7 +4,6 @@ neither torch nor transformers (the flags are read from the config classes' sour
 
 import dataclasses
 import json
-import subprocess
 import sys
 
 import pytest
@@ -12,31 +11,23 @@ import pytest
 from lmrl_algos import ALGORITHMS
 from lmrl_algos.cli import TRAIN_COMMANDS, _read_class, build_parser, config_fields, main
 from lmrl_algos.common.config import field_docs
+from lmrl_envs.testing import run_cli_light
 
 FLAGS = ["--batch-size", "4", "--max-length", "64", "--lr", "1e-3", "--device", "cpu", "--no-bf16"]
 
-_NO_TORCH = """import sys
-from lmrl_algos.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as e:
-    assert e.code == 0, e.code
-heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
-sys.exit(f"--help imported {heavy}" if heavy else 0)
-"""
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["train", "--help"], ["train", "bc", "--help"],
                                   ["train", "filtered_bc", "--help"], ["train", "online-filtered-bc", "--help"],
                                   ["presets", "--help"], ["merge", "--help"]])
 def test_help_does_not_import_torch(argv):
-    proc = subprocess.run([sys.executable, "-c", _NO_TORCH, *argv], capture_output=True, text=True)
+    proc = run_cli_light("lmrl_algos.cli", argv)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage: lmrl-algos")
 
 
 def test_presets_does_not_import_torch():
-    proc = subprocess.run([sys.executable, "-c", _NO_TORCH, "presets"], capture_output=True, text=True)
+    proc = run_cli_light("lmrl_algos.cli", ["presets"])
     assert proc.returncode == 0, proc.stderr
     assert "maze" in proc.stdout
 

@@ -2,27 +2,16 @@
 older positional id is an alias), ``--workers`` is parallel workers running environments, and ``--help`` imports
 neither torch nor transformers."""
 
-import subprocess
-import sys
 
 import pytest
 
 from lmrl_data.cli import main
-
-_NO_TORCH = """import sys
-from lmrl_data.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as e:
-    assert e.code == 0, e.code
-heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
-sys.exit(f"--help imported {heavy}" if heavy else 0)
-"""
+from lmrl_envs.testing import run_cli_light
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["generate", "--help"], ["stats", "--help"], ["export", "--help"]])
 def test_help_does_not_import_torch(argv):
-    proc = subprocess.run([sys.executable, "-c", _NO_TORCH, *argv], capture_output=True, text=True)
+    proc = run_cli_light("lmrl_data.cli", argv)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage: lmrl-data")
 

@@ -3,29 +3,18 @@
 environments (1: none), and a ``--help`` that imports neither torch nor transformers."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 import lmrl_eval.benchmark
 import lmrl_eval.evaluate
+from lmrl_envs.testing import run_cli_light
 from lmrl_eval.cli import main
-
-_NO_TORCH = """import sys
-from lmrl_eval.cli import main
-try:
-    main(sys.argv[1:])
-except SystemExit as e:
-    assert e.code == 0, e.code
-heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
-sys.exit(f"--help imported {heavy}" if heavy else 0)
-"""
 
 
 @pytest.mark.parametrize("argv", [["--help"], ["evaluate", "--help"], ["benchmark", "--help"], ["report", "--help"]])
 def test_help_does_not_import_torch(argv):
-    proc = subprocess.run([sys.executable, "-c", _NO_TORCH, *argv], capture_output=True, text=True)
+    proc = run_cli_light("lmrl_eval.cli", argv)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("usage: lmrl-eval")
 

@@ -225,30 +225,19 @@ class _GroupPolicy(LMPolicy):
 class _GroupRun(OnlineRun):
     """`OnlineRun` whose rounds are groups: G episodes per env seed, sampling streams distinct within a group."""
 
-    def collect(self) -> list[lmrl_envs.Episode]:
-        """Play this round's groups (seeds ``seed * 1_000_003 + round * groups + g``), sharded over the ranks as
-        `OnlineRun.collect` shards, gathered in spec order."""
-        cfg, rank, world = self.cfg, self.dist.rank, self.dist.world
-        self.precision.updating = False
+    def round_specs(self) -> list[lmrl_envs.EpisodeSpec]:
+        """This round's groups: G episodes each of seeds ``seed * 1_000_003 + round * groups + g``."""
+        cfg = self.cfg
         groups = cfg.n_rollouts // cfg.group_size
         first = cfg.seed * 1_000_003 + self.round * groups
-        seeds = [first + g for g in range(groups) for _ in range(cfg.group_size)]
-        mine = range(rank, len(seeds), world)
-        streams = [(seeds[i], seeds[i] * cfg.group_size + i % cfg.group_size) for i in mine]
-        policy = _GroupPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
-                              max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, record_tokens=True, streams=streams)
-        self.model.eval()
-        specs = [lmrl_envs.EpisodeSpec(seeds[i]) for i in mine]
-        eps = lmrl_envs.rollout(self.envs, policy, specs=specs) if specs else []
-        self.model.train()
-        if world > 1:  # every rank gets the whole round, in spec order
-            import torch.distributed as td
+        return [lmrl_envs.EpisodeSpec(first + g) for g in range(groups) for _ in range(cfg.group_size)]
 
-            shares: list[list[lmrl_envs.Episode]] = [[] for _ in range(world)]
-            td.all_gather_object(shares, eps)
-            eps = [shares[i % world][i // world] for i in range(len(seeds))]
-        self.precision.updating = True
-        return eps
+    def rollout_policy(self, specs: list[lmrl_envs.EpisodeSpec], mine: list[int]) -> LMPolicy:
+        """A policy whose sampling stream is the episode's seed and its member index, so a group's episodes differ."""
+        cfg = self.cfg
+        streams = [(specs[i].seed, specs[i].seed * cfg.group_size + i % cfg.group_size) for i in mine]
+        return _GroupPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
+                            max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, record_tokens=True, streams=streams)
 
 
 def _token_logp(model, batch) -> torch.Tensor:

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lmrl_envs import DatasetError
+from lmrl_envs.cli import TaskIdAction
 
 __all__ = ["main"]
 
@@ -194,26 +195,15 @@ def _filter(text: str) -> str:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-class _TaskId(argparse.Action):
-    """``--env ID`` and its alias, the older positional ID: one value, however it was spelled."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        if values is None:  # the positional left out
-            return
-        if namespace.env not in (None, values):
-            parser.error(f"the task is given twice ({namespace.env} and {values}): pass it once, as --env ID")
-        namespace.env = values
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="lmrl-data", description="Regenerable offline datasets for the LMRL-Gym tasks.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="generate (or resume) a dataset")
-    g.add_argument("--env", action=_TaskId,
+    g.add_argument("--env", action=TaskIdAction,
                    help="dataset id, e.g. maze-fo (see `lmrl-data list`); `lmrl-data generate maze-fo` (positional, "
                         "the older form) is the same")
-    g.add_argument("env", nargs="?", action=_TaskId, help=argparse.SUPPRESS)  # the alias: a positional id
+    g.add_argument("env", nargs="?", action=TaskIdAction, help=argparse.SUPPRESS)  # the alias: a positional id
     g.add_argument("--episodes", type=_positive_int, default=None, help="number of episodes (default: the paper's size)")
     g.add_argument("--out", required=True, help="output directory")
     g.add_argument("--seed", type=int, default=0, help="episode i uses seed SEED + i (default 0)")

@@ -156,8 +156,9 @@ def _ids(value: str) -> list[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
-class _TaskId(argparse.Action):
-    """``--env ID`` and its alias, the older positional ID: one value, however it was spelled."""
+class TaskIdAction(argparse.Action):
+    """``--env ID`` and its alias, the older positional ID: one value, however it was spelled (the `lmrl-envs`
+    and `lmrl-data` CLIs)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         if values is None:  # the positional left out
@@ -183,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(fn=_cmd_check)
     p = sub.add_parser("play", help="play a task in the terminal, seeing exactly the text the model sees "
                                     "(:help for the rules, :quit to stop)")
-    p.add_argument("--env", action=_TaskId, help="env id (e.g. maze-po); `lmrl-envs play maze-po` (positional, "
+    p.add_argument("--env", action=TaskIdAction, help="env id (e.g. maze-po); `lmrl-envs play maze-po` (positional, "
                                                  "the older form) is the same")
-    p.add_argument("env", nargs="?", action=_TaskId, help=argparse.SUPPRESS)  # the alias: a positional id
+    p.add_argument("env", nargs="?", action=TaskIdAction, help=argparse.SUPPRESS)  # the alias: a positional id
     p.add_argument("--seed", type=int, default=None, help="episode seed (default: random)")
     p.set_defaults(fn=_cmd_play)
     args = parser.parse_args(argv)

@@ -10,11 +10,35 @@ A new task gets conformance coverage with three lines in its test file::
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any, ClassVar
 
 from lmrl_envs.checker import check_env
 
-__all__ = ["EnvConformance"]
+__all__ = ["EnvConformance", "run_cli_light"]
+
+_LIGHT = """import importlib, sys
+main = importlib.import_module(sys.argv[1]).main
+try:
+    main(sys.argv[2:])
+except SystemExit as e:
+    assert e.code == 0, e.code
+heavy = sorted(m for m in ("torch", "transformers") if m in sys.modules)
+sys.exit(f"{sys.argv[2:]} imported {heavy}" if heavy else 0)
+"""
+
+
+def run_cli_light(cli_module: str, argv: list[str]) -> subprocess.CompletedProcess:
+    """Run ``cli_module.main(argv)`` in a fresh interpreter; the return code is non-zero (with the reason on
+    stderr) if it failed or imported torch or transformers: the check that ``--help`` and light commands of the
+    four lmrl CLIs stay fast.
+
+    Example:
+        >>> run_cli_light("lmrl_envs.cli", ["--help"]).returncode
+        0
+    """
+    return subprocess.run([sys.executable, "-c", _LIGHT, cli_module, *argv], capture_output=True, text=True)
 
 
 class EnvConformance:

@@ -138,19 +138,28 @@ class OnlineRun:
         self.evaluator = TrainingEvaluator(cfg, name, self.env_id, self.tok, self.device, self.log,
                                            main=self.dist.is_main)
 
-    def collect(self) -> list[lmrl_envs.Episode]:
-        """Play this round's episodes with the current model, sampling; the update that follows runs under --bf16
-        autocast until `end_round`."""
+    def round_specs(self) -> list[lmrl_envs.EpisodeSpec]:
+        """This round's episodes: --n-rollouts fresh env seeds (a subclass may repeat seeds, e.g. GRPO's groups)."""
+        return lmrl_envs.specs_from_seeds(self.cfg.n_rollouts, self.cfg.seed * 1_000_003 + self.round * self.cfg.n_rollouts)
+
+    def rollout_policy(self, specs: list[lmrl_envs.EpisodeSpec], mine: list[int]) -> LMPolicy:
+        """The sampling policy that plays ``specs[i] for i in mine`` on this rank."""
         cfg = self.cfg
+        return LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
+                        max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round + 7919 * self.dist.rank,
+                        record_tokens=True)
+
+    def collect(self) -> list[lmrl_envs.Episode]:
+        """Play this round's episodes (`round_specs`, sharded over the ranks) with the current model, sampling;
+        every rank gets them all, in spec order. The update that follows runs under --bf16 autocast until
+        `end_round`."""
         self.precision.updating = False
         rank, world = self.dist.rank, self.dist.world
-        policy = LMPolicy(self.model, self.tok, device=self.device, greedy=False, max_length=cfg.max_length,
-                          max_new_tokens=cfg.max_new_tokens, seed=cfg.seed + self.round + 7919 * rank,
-                          record_tokens=True)
-        specs = lmrl_envs.specs_from_seeds(cfg.n_rollouts, cfg.seed * 1_000_003 + self.round * cfg.n_rollouts)
-        mine = specs[rank::world]
+        specs = self.round_specs()
+        mine = list(range(rank, len(specs), world))
+        policy = self.rollout_policy(specs, mine)
         self.model.eval()
-        eps = lmrl_envs.rollout(self.envs, policy, specs=mine) if mine else []
+        eps = lmrl_envs.rollout(self.envs, policy, specs=[specs[i] for i in mine]) if mine else []
         self.model.train()
         if world > 1:  # every rank gets the whole round, in seed order
             import torch.distributed as td
