@@ -58,6 +58,7 @@ def test_online_algorithms_run_a_round(algo, bc_run, tmp_path, device):
     specs = lmrl_envs.specs_from_seeds(cfg["n_rollouts"], cfg["seed"] * 1_000_003)
     eps = lmrl_envs.rollout([lmrl_envs.make("toy-count-v0") for _ in range(2)], policy, specs=specs)
     assert rows[-1]["charts/return"] == pytest.approx(sum(e.total_return for e in eps) / len(eps))
+    assert rows[-1]["charts/env_steps"] == sum(e.length for e in eps)
 
 
 @pytest.mark.parametrize("algo", ["bc", "ilql"])

@@ -129,6 +129,8 @@ class OnlineRun:
         """The round of the checkpoint on disk (None: none yet)."""
         self.stopped = False
         """Whether a callback stopped the run."""
+        self.round_env_steps = 0
+        """Environment steps (actions) of the last `collect`, logged as ``charts/env_steps``."""
         self.t0 = time.time() - self.elapsed
         self.t_saved = time.time()
         self.done = self.round >= cfg.steps or agree(self.dist, self.device, self.out_of_time())[0]
@@ -168,6 +170,7 @@ class OnlineRun:
             td.all_gather_object(shares, eps)
             eps = [shares[i % world][i // world] for i in range(len(specs))]
         self.precision.updating = True
+        self.round_env_steps = sum(ep.length for ep in eps)
         return eps
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
@@ -189,6 +192,7 @@ class OnlineRun:
         cfg, evaluator = self.cfg, self.evaluator
         self.precision.updating = False
         self.round += 1
+        metrics = {**metrics, "charts/env_steps": self.round_env_steps}  # this round's; summed over rounds in plots
         stop = self.callbacks.on_step(self.round, self.log.log(self.round, metrics))
         self.log.advance()
         out_of_time, save_by_time, self.stopped = agree(
