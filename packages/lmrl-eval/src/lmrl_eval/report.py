@@ -114,7 +114,7 @@ def _seed_note(g: dict[str, Any]) -> str:
 
 def build_report(out_dir: str | Path) -> str:
     """Write `report.md` (and plots when matplotlib is installed) from `out_dir/results.json`."""
-    from lmrl_eval.benchmark import load_results
+    from lmrl_eval.benchmark import ALL_ENVS, load_results
 
     out_dir = Path(out_dir)
     path = out_dir / "results.json"
@@ -124,7 +124,7 @@ def build_report(out_dir: str | Path) -> str:
     agg = aggregate(results.get("runs", []))
     budget_envs = _budget_envs(results.get("budget"))
     tasks = sorted({t for t, _ in agg} | set(budget_envs),
-                   key=lambda t: list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99)
+                   key=lambda t: ALL_ENVS.index(t) if t in ALL_ENVS else len(ALL_ENVS))  # the paper's order
     algos = [a for a in ALGO_ORDER if (budget_envs and a in _PAPER_ALGOS) or any((t, a) in agg for t in tasks)]
     algos += sorted({a for _, a in agg} - set(algos))
     lines = ["# lmrl benchmark report", ""]

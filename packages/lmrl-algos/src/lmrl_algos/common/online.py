@@ -7,9 +7,10 @@ seed ``seed + r``, so a resumed run replays exactly the rounds it would have pla
 Under ``torchrun`` (several processes) the rollouts, the expensive part, are sharded: rank k plays
 every world-th episode of the round (sampling seed ``seed + r + 7919 k``), and the episodes are
 gathered so that every rank holds the whole round in seed order. The update is then the same
-computation on every rank, from the same weights on the same data, so the ranks stay identical
-without gradient communication (tested); rank 0 writes checkpoints and logs. With one process the
-run is unchanged.
+computation on every rank, from the same weights on the same data; the gradients are still averaged
+over the ranks before each optimiser step, so the ranks stay identical even where backward kernels are
+not bitwise deterministic (GPU atomics): every rank applies the same all-reduced gradient. Rank 0 writes
+checkpoints and logs. With one process the run is unchanged.
 
 A training loop is ``while not run.done: episodes = run.collect(); ...update...; run.end_round(metrics)``.
 The update (every forward pass of the model, and of copies of it such as PPO's reference policy, from the end of
@@ -175,10 +176,18 @@ class OnlineRun:
 
     def optimizer_step(self, loss: torch.Tensor) -> None:
         """Backward, clip the gradient norm (``--grad-clip``), optimiser and scheduler step; a nan or inf loss
-        stops the run (`TrainingError`) before it touches the weights."""
+        stops the run (`TrainingError`) before it touches the weights. Under torchrun the gradients are averaged
+        over the ranks first (module docstring)."""
         check_finite([loss.detach()], self.round + 1, self.out, self.saved, self.log)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
+        if self.dist.enabled:
+            import torch.distributed as td
+
+            for p in self.model.parameters():
+                if p.grad is not None:
+                    td.all_reduce(p.grad)
+                    p.grad /= self.dist.world
         if self.cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
         self.opt.step()
