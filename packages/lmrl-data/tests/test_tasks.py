@@ -69,3 +69,15 @@ def test_chess_recipes_structure(tmp_path):
 def test_every_task_has_a_recipe():
     assert sorted(RECIPES) == ["car-dealer-v0", "chess-v0", "endgames-v0", "guess-my-city-v0", "maze-fo-v0",
                                "maze-po-v0", "text-nav-fo-v0", "text-nav-po-v0", "twenty-questions-v0", "wordle-v0"]
+
+
+def test_the_info_gain_expert_finds_every_twenty_questions_object_within_12_questions():
+    import lmrl_envs
+    from lmrl_data.policies.twenty_questions import InfoGainExpertPolicy
+    from lmrl_envs.tasks.twenty_questions import OBJECTS
+
+    specs = [lmrl_envs.EpisodeSpec(0, {"word": obj.name}) for obj in OBJECTS]
+    eps = lmrl_envs.rollout([lmrl_envs.make("twenty-questions") for _ in range(16)], InfoGainExpertPolicy(),
+                            specs=specs)
+    assert [e.success for e in eps] == [True] * len(OBJECTS)
+    assert max(e.length for e in eps) <= 12 and sum(e.length for e in eps) / len(eps) < 10

@@ -15,7 +15,6 @@ from lmrl_envs.tasks.twenty_questions import (
     OBJECTS,
     QUESTION_BANK,
     TAGS,
-    InfoGainAsker,
     RuleOracle,
     TwentyQuestionsEnv,
     find_object,
@@ -261,20 +260,8 @@ def test_names_are_unique_and_tags_known():
             assert NAME_INDEX[name_key(n)] is obj, n
 
 
-def test_question_bank_is_understood_and_asker_finds_every_object():
-    assert all(parse_question(q).understood for q in QUESTION_BANK)
-    env, asker = TwentyQuestionsEnv(), InfoGainAsker()
-    lengths = []
-    for obj in OBJECTS:
-        env.reset(seed=0, options={"word": obj.name})
-        while True:
-            *_, terminated, truncated, info = env.step(asker.next_question(env.history))
-            if terminated or truncated:
-                break
-        assert info["success"], obj.name
-        lengths.append(env.steps)
-    assert max(lengths) <= 12
-    assert sum(lengths) / len(lengths) < 10
+def test_question_bank_is_understood():
+    assert all(parse_question(q).understood for q in QUESTION_BANK)  # the expert asker over it: lmrl-data's tests
 
 
 # ----------------------------------------------------------------------------- LM oracle

@@ -65,15 +65,15 @@ Differences from the original, and why:
   (object = seed mod 158) is replaced by ``options={"word": ...}``.
 
 Helpers: `OBJECTS`, `CATEGORIES`, `TAGS`, `find_object` (knowledge base), `RuleOracle`,
-`LMOracle`, `parse_question`, `parse_lm_answer`, `lm_oracle_prompt` (oracles), `QUESTION_BANK`,
-`InfoGainAsker` (a scripted expert asker).
+`LMOracle`, `parse_question`, `parse_lm_answer`, `lm_oracle_prompt` (oracles), `QUESTION_BANK` and
+`guess_question` (the askers' bank, used by lmrl-data's behaviour and expert askers).
 
 Version log:
 
 * v0: first version: the original's 158 objects and text format, knowledge-based oracle.
 """
 
-from lmrl_envs.tasks.twenty_questions.asker import QUESTION_BANK, InfoGainAsker, guess_question
+from lmrl_envs.tasks.twenty_questions.asker import QUESTION_BANK, guess_question
 from lmrl_envs.tasks.twenty_questions.env import INITIAL_STR, MAX_QUESTIONS, TwentyQuestionsEnv, make_oracle
 from lmrl_envs.tasks.twenty_questions.objects import CATEGORIES, OBJECTS, TAGS, ObjectEntry, find_object
 from lmrl_envs.tasks.twenty_questions.oracle import (
@@ -95,7 +95,6 @@ __all__ = [
     "QUESTION_BANK",
     "TAGS",
     "Answer",
-    "InfoGainAsker",
     "LMOracle",
     "ObjectEntry",
     "RuleOracle",

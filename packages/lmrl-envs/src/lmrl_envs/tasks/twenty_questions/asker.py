@@ -1,31 +1,20 @@
-"""A question bank and a scripted greedy information-gain asker for Twenty Questions.
+"""The question bank of Twenty Questions and the wording of a guess.
 
-`InfoGainAsker` keeps the objects consistent with the answers so far (it knows the knowledge
-base: it is an expert, not a learner), asks the bank question that splits them most evenly, and
-guesses once one object is left. It is a policy in the `lmrl_envs.rollout` sense (a function of
-histories) and a reference point: it finds every one of the 158 objects well within 20 questions.
+`QUESTION_BANK` holds at least one question per knowledge-base tag; lmrl-data's askers (the behaviour
+mixture and the information-gain expert, `lmrl_data.policies.twenty_questions`) ask from it, and its tests
+check that the expert finds every one of the 158 objects within 12 questions.
 
 Example:
-    >>> from lmrl_envs.tasks.twenty_questions import TwentyQuestionsEnv
-    >>> env, asker = TwentyQuestionsEnv(), InfoGainAsker()
-    >>> _ = env.reset(seed=0, options={"word": "violin"})
-    >>> while True:
-    ...     obs, reward, terminated, truncated, info = env.step(asker.next_question(env.history))
-    ...     if terminated or truncated:
-    ...         break
-    >>> info["success"], info["word"]
-    (True, 'Violin')
+    >>> from lmrl_envs.tasks.twenty_questions.objects import find_object
+    >>> guess_question(find_object("violin")), len(QUESTION_BANK) > 0
+    ('Is it a violin?', True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from lmrl_envs.tasks.twenty_questions.objects import ObjectEntry
 
-from lmrl_envs.core import TextHistory
-from lmrl_envs.tasks.twenty_questions.objects import OBJECTS, ObjectEntry
-from lmrl_envs.tasks.twenty_questions.oracle import RuleOracle
-
-__all__ = ["QUESTION_BANK", "InfoGainAsker", "guess_question"]
+__all__ = ["QUESTION_BANK", "guess_question"]
 
 QUESTION_BANK: tuple[str, ...] = (
     "Is it an animal?", "Is it alive?", "Is it a mammal?", "Is it a pet?", "Does it live on a farm?",
@@ -103,68 +92,3 @@ def guess_question(obj: ObjectEntry) -> str:
     name = (singular[0] if obj.name.endswith("s") and singular else obj.name).lower()
     article = "an" if name[0] in "aeiou" else "a"
     return f"Is it {article} {name}?"
-
-
-class InfoGainAsker:
-    """Greedy information-gain asker over `QUESTION_BANK` (see the module docstring).
-
-    Args:
-        objects: the candidate objects (default: all of `OBJECTS`).
-        questions: the question bank.
-
-    It is deterministic: ties go to the earlier bank question; guesses follow `objects` order.
-    """
-
-    def __init__(self, objects: Sequence[ObjectEntry] | None = None, questions: Sequence[str] = QUESTION_BANK):
-        self.objects = tuple(objects) if objects is not None else OBJECTS
-        self.questions = tuple(questions)
-        self._oracle = RuleOracle()
-        self._yes: dict[str, int] = {}  # question -> bitmask of the objects answered "Yes."
-        self._all = (1 << len(self.objects)) - 1
-
-    def _yes_mask(self, question: str) -> int:
-        mask = self._yes.get(question)
-        if mask is None:
-            mask = sum(1 << i for i, o in enumerate(self.objects) if self._oracle.answer(o, question).text == "Yes.")
-            self._yes[question] = mask
-        return mask
-
-    def _alive(self, history: TextHistory | Sequence) -> int:
-        texts = [t.text for t in history]
-        alive = self._all
-        for q, a in zip(texts[1::2], texts[2::2]):
-            yes = self._yes_mask(q.strip())
-            alive &= yes if a.strip() == "Yes." else self._all & ~yes
-        return alive
-
-    def candidates(self, history: TextHistory | Sequence) -> list[int]:
-        """Indices of the objects consistent with every (question, answer) pair of `history`."""
-        alive = self._alive(history)
-        return [i for i in range(len(self.objects)) if alive >> i & 1]
-
-    def next_question(self, history: TextHistory | Sequence) -> str:
-        """The next question (with a trailing newline) given the history so far."""
-        alive = self._alive(history)
-        n = alive.bit_count()
-        asked = {t.text.strip() for t in history[1::2]}
-        if n > 1:
-            best, best_split = None, 0
-            for q in self.questions:
-                yes = (self._yes_mask(q) & alive).bit_count()
-                split = min(yes, n - yes)
-                if split > best_split and q not in asked:
-                    best, best_split = q, split
-                    if 2 * split >= n - 1:
-                        break
-            if best is not None:
-                return best + "\n"
-        for i in range(len(self.objects)):
-            if alive >> i & 1 or not alive:
-                q = guess_question(self.objects[i])
-                if q not in asked:
-                    return q + "\n"
-        return self.questions[0] + "\n"
-
-    def __call__(self, histories: Sequence[TextHistory]) -> list[str]:
-        """Policy form: one question per history."""
-        return [self.next_question(h) for h in histories]
