@@ -151,8 +151,9 @@ def config_fields(entry: str) -> tuple[str, tuple[ConfigField, ...]]:
         return _read_class(module, name)
     except (_Unreadable, OSError, SyntaxError):
         from lmrl_algos.common.config import field_docs
+        from lmrl_envs.task import load_entry_point
 
-        cls = getattr(importlib.import_module(module), name)
+        cls = load_entry_point(entry)
         docs = field_docs(cls)
         return cls.__doc__ or "", tuple(ConfigField(f.name, f.type, f.default, docs.get(f.name, ""))
                                         for f in dataclasses.fields(cls))

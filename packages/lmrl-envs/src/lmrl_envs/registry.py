@@ -16,14 +16,13 @@ Example:
 from __future__ import annotations
 
 import difflib
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lmrl_envs.core import TextEnv
-from lmrl_envs.task import TaskRecord
+from lmrl_envs.task import TaskRecord, load_entry_point
 
 __all__ = ["EnvSpec", "list_envs", "list_tasks", "make", "register", "spec", "task_name"]
 
@@ -64,10 +63,7 @@ class EnvSpec:
 
     def load(self) -> Callable[..., TextEnv]:
         """Import and return the env class (or factory)."""
-        if callable(self.entry_point):
-            return self.entry_point
-        module, _, attr = self.entry_point.partition(":")
-        return getattr(importlib.import_module(module), attr)
+        return load_entry_point(self.entry_point)
 
 
 _REGISTRY: dict[str, EnvSpec] = {}

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 import lmrl_envs
-from lmrl_data.policies.base import BehaviourPolicy, PaperStats, Recipe, load_object, seeded_rng
+from lmrl_data.policies.base import BehaviourPolicy, PaperStats, Recipe, seeded_rng
+from lmrl_envs.task import load_entry_point
 
-__all__ = ["EXPERTS", "RECIPES", "BehaviourPolicy", "PaperStats", "Recipe", "get_recipe", "load_object", "make_policy",
+__all__ = ["EXPERTS", "RECIPES", "BehaviourPolicy", "PaperStats", "Recipe", "get_recipe", "make_policy",
            "register_recipe", "seeded_rng"]
 
 _P = "lmrl_data.policies"
@@ -224,7 +225,7 @@ def make_policy(env_id: str, kind: str = "behaviour", seed: int = 0) -> Behaviou
             raise KeyError(f"{recipe.env_id} has no expert policy; add one with "
                            f"lmrl_data.policies.register_recipe(recipe, expert=('module:Class', kwargs))")
         entry, params = EXPERTS[recipe.env_id]
-        policy = (load_object(entry) if isinstance(entry, str) else entry)(**params)
+        policy = load_entry_point(entry)(**params)
     else:
         raise ValueError(f"kind must be 'behaviour' or 'expert', got {kind!r}")
     policy.policy_seed = seed

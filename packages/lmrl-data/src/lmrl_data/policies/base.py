@@ -13,15 +13,15 @@ cell) with `episode_options(seed)`; the generator puts them in the episode's `Ep
 
 from __future__ import annotations
 
-import importlib
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from lmrl_envs import TextHistory
+from lmrl_envs.task import load_entry_point
 
-__all__ = ["BehaviourPolicy", "PaperStats", "Recipe", "load_object", "seeded_rng"]
+__all__ = ["BehaviourPolicy", "PaperStats", "Recipe", "seeded_rng"]
 
 
 def seeded_rng(*parts: object) -> random.Random:
@@ -32,19 +32,6 @@ def seeded_rng(*parts: object) -> random.Random:
         True
     """
     return random.Random("lmrl-data/" + "/".join(str(p) for p in parts))
-
-
-def load_object(entry_point: str) -> Any:
-    """Import ``"module.path:Name"`` and return the object.
-
-    Example:
-        >>> load_object("lmrl_data.policies.base:seeded_rng").__name__
-        'seeded_rng'
-    """
-    module, _, attr = entry_point.partition(":")
-    if not attr:
-        raise ValueError(f"entry point {entry_point!r} must look like 'module.path:Name'")
-    return getattr(importlib.import_module(module), attr)
 
 
 class BehaviourPolicy:
@@ -179,12 +166,12 @@ class Recipe:
             import lmrl_envs
 
             return lmrl_envs.make(self.env_id, **self.env_kwargs)
-        factory = load_object(self.env_entry) if isinstance(self.env_entry, str) else self.env_entry
+        factory = load_entry_point(self.env_entry)
         env = factory(**self.env_kwargs)
         env.env_id = self.env_id
         return env
 
     def make_policy(self) -> BehaviourPolicy:
         """Build the behaviour policy."""
-        factory = load_object(self.policy) if isinstance(self.policy, str) else self.policy
+        factory = load_entry_point(self.policy)
         return factory(**self.params)
