@@ -39,7 +39,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -257,10 +256,7 @@ def train(cfg: GRPOConfig, *, model=None, tokenizer=None, episodes=None, callbac
     arguments: see `lmrl_algos.train`."""
     run = _GroupRun(NAMES[type(cfg)], cfg, {}, model=model, tokenizer=tokenizer, episodes=episodes,
                     callbacks=callbacks)
-    ref = copy.deepcopy(run.model).requires_grad_(False).eval() if cfg.kl_coef else None
-    if ref is not None and run.resumed.get("extra"):
-        ref.load_state_dict({k.removeprefix("ref."): v for k, v in run.resumed["extra"].items()})
-    extra = (lambda: {"ref." + k: v for k, v in ref.state_dict().items()}) if ref is not None else (lambda: None)
+    ref, extra = run.frozen_reference() if cfg.kl_coef else (None, lambda: None)
     pad = run.tok.pad_token_id
     metrics: dict = {}
     while not run.done:

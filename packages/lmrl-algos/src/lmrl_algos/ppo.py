@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import torch
@@ -109,10 +108,7 @@ def train(cfg: PPOConfig, *, model=None, tokenizer=None, episodes=None, callback
     """Train PPO; returns the checkpoint directory. The keyword arguments: see `lmrl_algos.train`."""
     run = OnlineRun("ppo", cfg, {"v_head": True, "mlp": False, "v_bias": cfg.value_bias},
                     model=model, tokenizer=tokenizer, episodes=episodes, callbacks=callbacks)
-    ref = copy.deepcopy(run.model).requires_grad_(False).eval()
-    if run.resumed.get("extra"):
-        ref.load_state_dict({k.removeprefix("ref."): v for k, v in run.resumed["extra"].items()})
-    extra = lambda: {"ref." + k: v for k, v in ref.state_dict().items()}  # noqa: E731
+    ref, extra = run.frozen_reference()
     bc_segments = build_mdp(run.episodes, run.tok, gamma=cfg.gamma, max_length=cfg.max_length) if cfg.bc_weight else []
     pad = run.tok.pad_token_id
     metrics: dict = {}

@@ -31,8 +31,9 @@ The policy keeps its KV cache across turns and records the token ids it generate
 from __future__ import annotations
 
 import contextlib
+import copy
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import torch
@@ -140,6 +141,14 @@ class OnlineRun:
                                  report_to=cfg.report_to, config={"algo": name, **cfg.to_dict()})
         self.evaluator = TrainingEvaluator(cfg, name, self.env_id, self.tok, self.device, self.log,
                                            main=self.dist.is_main)
+
+    def frozen_reference(self) -> tuple[torch.nn.Module, Callable[[], dict[str, torch.Tensor]]]:
+        """The run's KL reference (PPO, GRPO): a frozen copy of the starting model, restored from the checkpoint's
+        ``ref.*`` extra tensors on --resume. Returns it and the function giving those tensors for `end_round`."""
+        ref = copy.deepcopy(self.model).requires_grad_(False).eval()
+        if self.resumed.get("extra"):
+            ref.load_state_dict({k.removeprefix("ref."): v for k, v in self.resumed["extra"].items()})
+        return ref, lambda: {"ref." + k: v for k, v in ref.state_dict().items()}
 
     def round_specs(self) -> list[lmrl_envs.EpisodeSpec]:
         """This round's episodes: --n-rollouts fresh env seeds (a subclass may repeat seeds, e.g. GRPO's groups)."""
