@@ -1,6 +1,6 @@
 """A new task is one env, one register call with its record, one data policy: then the benchmark runs it.
 
-The toy task below is registered here and nowhere else (no preset row, no normalisation table, no
+The toy task below (`lmrl_envs.testing.CountEnv` under a new id) is registered here and nowhere else (no preset row, no normalisation table, no
 benchmark list), and `lmrl-eval benchmark --envs toy-up` trains and scores every method on it with
 a tiny budget: the record gives the constants, protocol and decoding, the presets' fallback the
 hyper-parameters.
@@ -14,33 +14,11 @@ import pytest
 
 import lmrl_envs
 from lmrl_data.policies import BehaviourPolicy, Recipe, register_recipe
-from lmrl_envs import Decoding, EvalProtocol, Normalization, StepResult, TaskRecord, TextEnv
-from lmrl_envs.testing import EnvConformance
+from lmrl_envs import Decoding, EvalProtocol, Normalization, TaskRecord
+from lmrl_envs.testing import CountEnv, EnvConformance
 from lmrl_eval.benchmark import ALGOS, ALL_ENVS, BenchmarkConfig, Budget, run_benchmark
 
 TOY = "toy-up"
-
-
-class ToyUpEnv(TextEnv):
-    """Say "up" twice to win (reward 1); "down" costs -1; at most 4 actions."""
-
-    reward_range = (-1.0, 1.0)
-    max_steps = 4
-
-    def _reset(self, options):
-        self.count = 0
-        return "Count:\n", {}
-
-    def _step(self, action):
-        if action == "up\n":
-            self.count += 1
-            if self.count == 2:
-                return StepResult("Win\n", 1.0, terminated=True, info={"success": True})
-            return StepResult("ok\n", 0.0)
-        return StepResult("no\n", -1.0, info={"invalid": True})
-
-    def valid_actions(self):
-        return ["up\n", "down\n"]
 
 
 class MostlyUp(BehaviourPolicy):
@@ -56,7 +34,7 @@ RECORD = TaskRecord(protocol=EvalProtocol("seeds", 64),
                     normalization=Normalization(-4.0, 0.2, 1.0, "the toy's reward rule (made up for this test)"),
                     decoding=Decoding(rerank=True))  # re-rank the env's valid_actions()
 if f"{TOY}-v0" not in lmrl_envs.list_envs():
-    lmrl_envs.register(f"{TOY}-v0", ToyUpEnv, description="Say up twice.", task=RECORD)
+    lmrl_envs.register(f"{TOY}-v0", CountEnv, description="Say up twice.", task=RECORD)
     register_recipe(Recipe(f"{TOY}-v0", MostlyUp, default_episodes=40, bc_filter="success"))
 
 

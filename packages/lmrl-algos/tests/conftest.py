@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lmrl_envs
-from lmrl_envs import StepResult, TextEnv
+from lmrl_envs.testing import CountEnv
 
 DEVICE_ENV = "LMRL_TEST_DEVICE"
 
@@ -30,27 +30,6 @@ def device() -> str:
                     f"is False): run on a machine with a GPU and a CUDA build of torch, or set {DEVICE_ENV}=cpu",
                     pytrace=False)
     return name
-
-
-class CountEnv(TextEnv):
-    """Say "up" twice to win (reward 1); anything else costs -1. Full history, at most 4 actions."""
-
-    max_steps = 4
-
-    def _reset(self, options):
-        self.count = 0
-        return "Count:\n", {}
-
-    def _step(self, action):
-        if action == "up\n":
-            self.count += 1
-            if self.count == 2:
-                return StepResult("Win\n", 1.0, terminated=True, info={"success": True})
-            return StepResult("ok\n", 0.0)
-        return StepResult("no\n", -1.0, info={"invalid": True})
-
-    def valid_actions(self):
-        return ["up\n", "down\n"]
 
 
 if "toy-count-v0" not in lmrl_envs.list_envs():

@@ -15,8 +15,39 @@ import sys
 from typing import Any, ClassVar
 
 from lmrl_envs.checker import check_env
+from lmrl_envs.core import StepResult, TextEnv
 
-__all__ = ["EnvConformance", "run_cli_light"]
+__all__ = ["CountEnv", "EnvConformance", "run_cli_light"]
+
+class CountEnv(TextEnv):
+    """A toy task for tests of trainers and the benchmark: say "up" twice to win (reward 1); anything else costs
+    -1 and counts as invalid. Full history, at most 4 actions; `valid_actions` offers "up" and "down".
+
+    Example:
+        >>> env = CountEnv()
+        >>> _ = env.reset(seed=0)
+        >>> [env.step("up\\n")[1] for _ in range(2)]  # (observation, reward, terminated, truncated, info)
+        [0.0, 1.0]
+    """
+
+    reward_range = (-1.0, 1.0)
+    max_steps = 4
+
+    def _reset(self, options):
+        self.count = 0
+        return "Count:\n", {}
+
+    def _step(self, action):
+        if action == "up\n":
+            self.count += 1
+            if self.count == 2:
+                return StepResult("Win\n", 1.0, terminated=True, info={"success": True})
+            return StepResult("ok\n", 0.0)
+        return StepResult("no\n", -1.0, info={"invalid": True})
+
+    def valid_actions(self):
+        return ["up\n", "down\n"]
+
 
 _LIGHT = """import importlib, sys
 main = importlib.import_module(sys.argv[1]).main
