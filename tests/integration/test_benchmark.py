@@ -25,7 +25,8 @@ TINY = Budget(
 @pytest.fixture(scope="module")
 def bench_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    cfg = BenchmarkConfig(out=str(out), algos=("bc", "ilql", "ppo"), device="auto", progress=False, threads=1)  # auto: the CLI default
+    cfg = BenchmarkConfig(out=str(out), algos=("bc", "ilql", "ppo"), device="auto", progress=False, threads=1,
+                          jobs=1)  # auto: the CLI default
     report = run_benchmark(cfg, command="test", budget=TINY)
     return out, report
 
@@ -48,7 +49,7 @@ def test_pipeline_writes_every_stage(bench_dir):
     assert "| wordle |" in report and "### wordle" in report
     assert (out / "report.md").read_text() == report
     assert (out / "scores_wordle.png").stat().st_size > 0
-    assert (out / "learning_curves.png").stat().st_size > 0
+    assert (out / "learning_curves_wordle.png").stat().st_size > 0
 
 
 def test_rerun_skips_finished_stages_and_redoes_a_missing_one(bench_dir):
@@ -64,6 +65,23 @@ def test_rerun_skips_finished_stages_and_redoes_a_missing_one(bench_dir):
     new = json.loads(ilql_eval.read_text())
     new.pop("seconds"), old.pop("seconds")
     assert new == old  # the re-evaluation is deterministic
+
+
+def _records(out):
+    runs = json.loads((out / "results.json").read_text())["runs"]
+    return {(r["algo"], r["seed"]): {k: v for k, v in r["eval"].items() if k != "seconds"} for r in runs}
+
+
+def test_parallel_jobs_give_the_same_numbers(bench_dir, tmp_path, capsys):
+    """--jobs 2: the stages run in two worker processes (ILQL and PPO at once, after BC), with the numbers of the
+    in-process run, and the finished stages are reported."""
+    out, _ = bench_dir
+    cfg = BenchmarkConfig(out=str(tmp_path), algos=("bc", "ilql", "ppo"), device="cpu", threads=1, jobs=2)
+    run_benchmark(cfg, command="test", budget=TINY)
+    log = capsys.readouterr().out
+    assert "3 stages on 2 parallel jobs" in log and "wordle ppo seed 0: done in" in log
+    assert log.index("wordle bc seed 0: done") < log.index("started: wordle ilql seed 0")
+    assert _records(tmp_path) == _records(out)
 
 
 def test_bad_input_is_a_clear_error(tmp_path, capsys):

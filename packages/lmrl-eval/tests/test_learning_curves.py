@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from lmrl_eval.report import build_report, learning_curves
+from lmrl_eval.report import build_report, env_step_curves, learning_curves
 
 pytest.importorskip("matplotlib")
 
@@ -71,3 +71,21 @@ def test_report_writes_one_learning_curve_png_per_task(bench):
         assert width == {"maze-fo": 840, "wordle": 420}[task]
     assert sorted(p.name for p in out.glob("learning_curves_*.png")) == ["learning_curves_maze-fo.png",
                                                                          "learning_curves_wordle.png"]
+    assert not list(out.glob("env_steps_*.png"))  # no run logs charts/env_steps
+
+
+def test_env_step_curves_sum_each_rounds_steps_up_to_the_evaluated_round(bench):
+    out, results = bench
+    # grpo seed 0 evaluates after rounds 2 and 3; seed 1 lost round 3's count (its point is left out)
+    _write_metrics(out / "maze-fo/grpo/seed0/metrics.jsonl", [
+        {"step": 1, "charts/env_steps": 100}, {"step": 2, "charts/env_steps": 80}, {"step": 2, "eval/return": -50.0},
+        {"step": 3, "charts/env_steps": 60}, {"step": 3, "eval/return": -30.0}])
+    _write_metrics(out / "maze-fo/grpo/seed1/metrics.jsonl", [
+        {"step": 1, "charts/env_steps": 90}, {"step": 2, "charts/env_steps": 90}, {"step": 2, "eval/return": -60.0},
+        {"step": 3, "eval/return": -20.0}])
+    results["runs"] += [_run("maze-fo-v0", "grpo", s, f"maze-fo/grpo/seed{s}/metrics.jsonl") for s in (0, 1)]
+    (out / "results.json").write_text(json.dumps(results))
+    assert env_step_curves(out, results) == {"maze-fo": {"grpo": {0: [(180, -50.0), (240, -30.0)],
+                                                                  1: [(180, -60.0)]}}}
+    build_report(out)
+    assert (out / "env_steps_maze-fo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

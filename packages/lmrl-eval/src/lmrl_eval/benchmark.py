@@ -19,6 +19,10 @@ running the same command again; ``--force`` redoes everything):
    written atomically; if it is unreadable anyway (a full disk, a copy cut short), `load_results`
    rebuilds it from the stage outputs (``train.json`` and ``eval.json`` of every run) with a warning.
 
+Stages run in parallel processes (``--jobs``, default: the CPU cores divided by the torch threads, so the
+quick budget's single-threaded stages use both cores of a 2-core machine): a method that starts from BC waits
+for its BC, every stage is seeded on its own, and the numbers are those of a one-job run.
+
 Budgets (`BUDGETS`) fix the dataset sizes, training steps and evaluation episodes; they are step
 counts, not time limits, so the same command and seed give the same numbers on any machine.
 
@@ -39,7 +43,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +56,7 @@ __all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stag
 PAPER_ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 """The paper's six methods: what the benchmark runs when ``--algos`` is not given."""
 ALGOS = (*PAPER_ALGOS, "grpo", "rloo", "gigpo")
-"""Every method the benchmark can run (``--algos``), in execution order."""
-"""The six methods, in the order they run (BC first: the others may start from it)."""
+"""Every method the benchmark can run (``--algos``), in execution order (BC first: the others may start from it)."""
 
 FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo"}
 """Methods that start from the BC checkpoint of the same task and seed (paper, App. D)."""
@@ -225,6 +228,9 @@ class BenchmarkConfig:
     """Progress bars and stage lines on stderr."""
     threads: int | None = None
     """torch CPU threads for training and evaluation (None: the budget's; quick: 1)."""
+    jobs: int | None = None
+    """Stages run at once, each in its own process with `threads` torch threads (None: `auto_jobs`: on a CPU,
+    the cores divided by the threads; 1 on CUDA or without a thread count). 1 runs every stage in this process."""
 
 
 @dataclass(frozen=True)
@@ -433,6 +439,91 @@ def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> 
     return record
 
 
+def auto_jobs(device: str, threads: int | None) -> int:
+    """``--jobs`` when not given: the usable CPU cores divided by the torch threads per stage on a CPU; 1 on CUDA
+    (the stages would share one GPU) or when `threads` is None (torch then uses every core itself).
+
+    Example:
+        >>> auto_jobs("cuda", 1), auto_jobs("cpu", None)
+        (1, 1)
+    """
+    if threads is None or device == "cuda":
+        return 1
+    if device == "auto":
+        import torch
+
+        if torch.cuda.is_available():
+            return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // threads)
+
+
+def _run_stage(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: Path) -> float:
+    """Train and evaluate one stage (each skipped if its output exists); returns its score (None: not normalised)."""
+    _train(cfg, budget, stage, data, out)
+    return _evaluate(cfg, budget, stage, out).get("score")
+
+
+def _worker_init(threads: int | None) -> None:
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
+
+
+def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out: Path, jobs: int,
+                  threads: int | None, write_results) -> None:
+    """Run `stages` in `jobs` worker processes, in plan order as they become ready: a method that starts from BC
+    waits for the BC stage of its task and seed. Datasets are generated here, before a task's first stage
+    starts. Every stage is seeded on its own, so the numbers do not depend on `jobs` (tested). Progress bars are
+    off in the workers (their lines would interleave); a line reports each stage's start and end. If a stage
+    fails, no new stage starts, the running ones finish (and save), and the first error is raised."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    quiet = replace(cfg, progress=False)
+    pending = list(stages)
+    running: dict[Any, tuple[Stage, float]] = {}
+    done: set[Stage] = set()
+    error: BaseException | None = None
+    n = len(stages)
+    _log(cfg, f"{n} stages on {jobs} parallel jobs ({threads or 'default'} torch thread(s) each)")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_worker_init, initargs=(threads,)) as pool:
+        while pending or running:
+            if error is None:
+                for stage in [s for s in pending if _ready(s, stages, done)][:jobs - len(running)]:
+                    data = _dataset(cfg, budget, stage.env, out)
+                    pending.remove(stage)
+                    running[pool.submit(_run_stage, quiet, budget, stage, data, out)] = (stage, time.time())
+                    _log(cfg, f"stage {n - len(pending)}/{n} started: {stage.env} {stage.algo} seed {stage.seed}")
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                stage, t0 = running.pop(future)
+                try:
+                    score = future.result()
+                except BaseException as e:  # noqa: BLE001  (re-raised below once the running stages end)
+                    error = error or e
+                    _warn(f"{stage.env} {stage.algo} seed {stage.seed} failed: {e!r}; no new stage starts")
+                    continue
+                done.add(stage)
+                write_results()
+                _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: done in {time.time() - t0:.0f} s"
+                          + (f", score {score:.1f}" if score is not None else ""))
+    if error is not None:
+        raise error
+
+
+def _ready(stage: Stage, stages: list[Stage], done: set[Stage]) -> bool:
+    """Whether `stage` can start: its BC stage (same task and seed) is finished or not part of this run."""
+    if stage.algo not in FROM_BC:
+        return True
+    bc = Stage(stage.env, "bc", stage.seed)
+    return bc in done or bc not in stages
+
+
 def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budget | None = None) -> str:
     """Run every missing stage of the benchmark and return the report (markdown).
 
@@ -480,13 +571,18 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
         raise ValueError(f"--out {out} is a file; pass a directory")
     out.mkdir(parents=True, exist_ok=True)
     stages = plan(budget, envs, algos, cfg.seeds)
+    jobs = cfg.jobs if cfg.jobs is not None else auto_jobs(cfg.device, threads)
+    if jobs < 1:
+        raise ValueError(f"--jobs must be >= 1, got {jobs}")
     t_start = time.time()
-    for i, stage in enumerate(stages, 1):
-        _log(cfg, f"stage {i}/{len(stages)}: {stage.env} {stage.algo} seed {stage.seed}")
-        data = _dataset(cfg, budget, stage.env, out)
-        _train(cfg, budget, stage, data, out)
-        _evaluate(cfg, budget, stage, out)
-        _write_results(out, budget, cfg, command, time.time() - t_start)
+    if jobs == 1:
+        for i, stage in enumerate(stages, 1):
+            _log(cfg, f"stage {i}/{len(stages)}: {stage.env} {stage.algo} seed {stage.seed}")
+            _run_stage(cfg, budget, stage, _dataset(cfg, budget, stage.env, out), out)
+            _write_results(out, budget, cfg, command, time.time() - t_start)
+    else:
+        _run_parallel(cfg, budget, stages, out, jobs, threads, lambda: _write_results(
+            out, budget, cfg, command, time.time() - t_start))
     from lmrl_eval.report import build_report
 
     return build_report(out)

@@ -151,7 +151,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     cfg = BenchmarkConfig(out=args.out, envs=tuple(args.env) if args.env else None,
                           algos=tuple(args.algos) if args.algos else None, budget=args.budget,
                           seeds=tuple(args.seeds), device=args.device, model=args.model, force=args.force,
-                          workers=args.workers, threads=args.cpu_threads)
+                          workers=args.workers, threads=args.cpu_threads, jobs=args.jobs)
     report = run_benchmark(cfg, command=" ".join(["lmrl-eval", *sys.argv[1:]]))
     print(report)
     return 0
@@ -240,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cpu-threads", "--threads", dest="cpu_threads", type=_at_least(1), default=None, metavar="N",
                    help="torch CPU threads for training and evaluation (default: the budget's: 1 for quick and "
                         "standard, torch's one per core for paper); --threads is an alias")
+    p.add_argument("--jobs", type=_at_least(1), default=None, metavar="N",
+                   help="stages (task, method, seed) run at once, each in its own process; a method that starts "
+                        "from BC waits for its BC; the numbers do not depend on it (default: on a CPU, the cores "
+                        "divided by --cpu-threads, so 2 on 2 cores for quick and standard; 1 on CUDA or for paper)")
     p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
     p.set_defaults(fn=_cmd_benchmark)
 

@@ -32,8 +32,8 @@ from lmrl_envs import task_name
 from lmrl_eval.evaluate import describe_decoding
 from lmrl_eval.normalize import PAPER_TABLE2
 
-__all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "learning_curves", "plot",
-           "plot_learning_curves", "read_metrics"]
+__all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "env_step_curves", "learning_curves", "plot",
+           "plot_env_step_curves", "plot_learning_curves", "read_metrics"]
 
 ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo")
 _PAPER_ALGOS = ALGO_ORDER[:6]
@@ -191,7 +191,8 @@ def build_report(out_dir: str | Path) -> str:
 
 
 def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict[str, Any]]) -> list[Path]:
-    """Bar chart of normalised scores against the paper's, and learning curves; skipped without matplotlib."""
+    """``scores_<task>.png`` (normalised scores against the paper's), ``learning_curves_<task>.png`` and
+    ``env_steps_<task>.png``; skipped without matplotlib."""
     try:
         import matplotlib
 
@@ -220,27 +221,8 @@ def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict
         fig.savefig(p, dpi=100)
         plt.close(fig)
         written.append(p)
-    curves = [r for r in results.get("runs", []) if r.get("train", {}).get("metrics")]
-    if curves:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        for r in curves:
-            mpath = out_dir / r["train"]["metrics"]
-            if not mpath.exists():
-                continue
-            series = read_metrics(mpath, ("losses/total", "losses/loss"))
-            loss = series.get("losses/total") or series.get("losses/loss")
-            if loss:
-                ax.plot(*zip(*loss, strict=True), label=f"{task_name(r['env_id'])} {r['algo']} s{r['seed']}", lw=1)
-        ax.set_xlabel("step")
-        ax.set_ylabel("training loss")
-        ax.set_yscale("symlog")
-        ax.legend(fontsize=6)
-        fig.tight_layout()
-        p = out_dir / "learning_curves.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
-        written.append(p)
     written += plot_learning_curves(out_dir, results)
+    written += plot_env_step_curves(out_dir, results)
     return written
 
 
@@ -333,6 +315,75 @@ def plot_learning_curves(out_dir: Path, results: dict[str, Any]) -> list[Path]:
         fig.suptitle(task)
         fig.tight_layout()
         p = out_dir / f"learning_curves_{task}.png"
+        fig.savefig(p, dpi=100)
+        plt.close(fig)
+        written.append(p)
+    return written
+
+
+def env_step_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[str, dict[int, list[tuple[int, float]]]]]:
+    """``{task: {algo: {seed: [(environment steps, eval return), ...]}}}`` of the online methods.
+
+    A run counts if its ``metrics.jsonl`` logs ``charts/env_steps`` (every online trainer logs each round's
+    environment steps, i.e. actions taken in its rollouts) and ``eval/return``; x is the cumulative
+    environment steps up to and including the evaluated round (a round without a logged count makes the
+    run's later points unknown, so they are left out). Ordered as `learning_curves`.
+    """
+    out: dict[str, dict[str, dict[int, list[tuple[int, float]]]]] = {}
+    for task, methods in learning_curves(out_dir, results).items():
+        for algo, seeds in methods.items():
+            for seed in seeds:
+                run = next(r for r in results["runs"] if task_name(r["env_id"]) == task and r["algo"] == algo
+                           and r["seed"] == seed)
+                m = read_metrics(out_dir / run["train"]["metrics"], ("charts/env_steps", "eval/return"))
+                steps, evals = dict(m.get("charts/env_steps", [])), m.get("eval/return", [])
+                if not steps or not evals:
+                    continue
+                points, total = [], 0
+                for rnd in range(1, max(r for r, _ in evals) + 1):
+                    if rnd not in steps:
+                        break
+                    total += int(steps[rnd])
+                    points += [(total, y) for r, y in evals if r == rnd]
+                if points:
+                    out.setdefault(task, {}).setdefault(algo, {})[seed] = points
+    return out
+
+
+def plot_env_step_curves(out_dir: Path, results: dict[str, Any]) -> list[Path]:
+    """``env_steps_<task>.png``: the online methods' ``eval/return`` against cumulative environment steps
+    (`env_step_curves`), one colour per method: a thin line per seed and, where every seed evaluated the same
+    rounds, a thick line through the seed means of both coordinates. Compares methods at equal environment
+    steps; skipped without matplotlib or when no run logged both metrics."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return []
+    written = []
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"]
+    for task, methods in env_step_curves(out_dir, results).items():
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for color, (algo, seeds) in zip(colors * 3, methods.items()):
+            for points in seeds.values():
+                ax.plot(*zip(*points, strict=True), lw=0.7, alpha=0.35, color=color)
+            lengths = {len(p) for p in seeds.values()}
+            label = f"{algo} ({len(seeds)} seed{'s' * (len(seeds) > 1)})"
+            if len(lengths) == 1:
+                n = lengths.pop()
+                xs = [statistics.fmean(p[i][0] for p in seeds.values()) for i in range(n)]
+                ys = [statistics.fmean(p[i][1] for p in seeds.values()) for i in range(n)]
+                ax.plot(xs, ys, lw=2.2, color=color, marker="o", ms=3, label=label)
+            else:  # seeds evaluated different rounds: no mean line, the seeds' lines carry the label
+                ax.plot([], [], lw=0.7, color=color, label=label + ", seeds only")
+        ax.set_xlabel("environment steps (actions in the training rollouts)")
+        ax.set_ylabel("eval return")
+        ax.set_title(f"{task}: online methods at equal environment steps")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        p = out_dir / f"env_steps_{task}.png"
         fig.savefig(p, dpi=100)
         plt.close(fig)
         written.append(p)
