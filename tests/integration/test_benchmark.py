@@ -91,3 +91,17 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert "unknown task 'mazes'" in capsys.readouterr().err
     assert main(["benchmark", "--out", str(tmp_path / "x"), "--algos", "ilql"]) == 2
     assert "include bc in --algos" in capsys.readouterr().err
+
+
+def test_jobs_refuse_a_task_the_workers_cannot_receive(tmp_path, monkeypatch):
+    """A task registered with a lambda cannot be pickled to the worker processes: a clear error before any work."""
+    import lmrl_envs
+    from lmrl_envs import registry
+
+    spec = registry.EnvSpec("lambda-task-v0", lambda **kw: lmrl_envs.make("wordle", **kw))
+    monkeypatch.setitem(registry._REGISTRY, spec.id, spec)
+    cfg = BenchmarkConfig(out=str(tmp_path), envs=("lambda-task",), algos=("bc",), device="cpu", threads=1, jobs=2,
+                          progress=False)
+    with pytest.raises(ValueError, match="lambda-task-v0 cannot be sent to the --jobs worker processes"):
+        run_benchmark(cfg, command="test", budget=TINY)
+    assert not (tmp_path / "data").exists()

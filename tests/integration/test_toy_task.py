@@ -48,7 +48,8 @@ ONLINE = {"steps": 1, "n_rollouts": 4, "rollout_batch": 4, "max_new_tokens": 4, 
 BUDGET = Budget(name="toy", envs=(TOY,), data={TOY: 40},
                 train={"bc": OFFLINE, "filtered-bc": OFFLINE, "mc": OFFLINE, "ilql": OFFLINE,
                        "ppo": {**ONLINE, "epochs": 1}, "online-filtered-bc": {**ONLINE, "bc_steps": 2},
-                       **{a: {**ONLINE, "epochs": 1, "group_size": 4} for a in ("grpo", "rloo", "gigpo")}},
+                       **{a: {**ONLINE, "epochs": 1, "group_size": 4} for a in ("grpo", "rloo", "gigpo")},
+                       "archer": {**ONLINE, "critic_steps": 2}},
                 eval={TOY: 16})
 
 

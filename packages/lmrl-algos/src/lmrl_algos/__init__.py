@@ -1,5 +1,5 @@
 """lmrl-algos: PyTorch RL for multi-turn text tasks (BC, %BC, MC Returns, ILQL, PPO, online %BC, GRPO, RLOO,
-GiGPO).
+GiGPO, ArCHer).
 
 Example:
     >>> from lmrl_algos import BCConfig
@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 
 _EXPORTS = {
     "ALGORITHMS": "lmrl_algos.train",
+    "ArCHerConfig": "lmrl_algos.archer",
     "BCConfig": "lmrl_algos.bc",
     "Callback": "lmrl_algos.callbacks",
     "ConfigError": "lmrl_algos.common.config",

@@ -8,7 +8,8 @@ Layout of ``OUT/checkpoint/`` (written to ``OUT/.checkpoint.tmp`` then renamed i
     adapter/            LoRA runs only: the adapter (peft save_pretrained: adapter_config.json,
                         adapter_model.safetensors); `export_model` merges it into a plain model directory
     heads.safetensors   Q / V heads (mc, ilql, ppo); absent for bc
-    extra.safetensors   algorithm state outside the model (ilql target network, ppo reference policy)
+    extra.safetensors   algorithm state outside the model (ilql target network, ppo reference policy, archer
+                        critic, its target, its optimiser state and its replay buffer)
     optimizer.pt        optimiser state (read back with torch.load(weights_only=True))
     rng.safetensors     torch CPU (and CUDA) generator states
     state.json          format, algo, env_id, config, head layout, step, data position, round,
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
     from lmrl_algos.models import LMWithHeads
 
 __all__ = ["ADAPTER", "CHECKPOINT_FORMAT", "HEADS", "CheckpointError", "Loaded", "export_model", "find_checkpoint",
-           "load", "read_state", "recover", "restore", "save", "verify"]
+           "load", "load_optimizer_tensors", "optimizer_tensors", "read_state", "recover", "restore", "save", "verify"]
 
 CHECKPOINT_FORMAT = "lmrl-algos-checkpoint/1"
 
@@ -279,6 +280,32 @@ def restore(path: str | Path, *, optimizer, device: str | torch.device = "cpu") 
             torch.cuda.set_rng_state_all(cuda)
     random.setstate(_py_rng_from_json(state["python_rng"]))
     return state
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer, prefix: str) -> dict[str, torch.Tensor]:
+    """A second optimiser's state as extra tensors (``optimizer.pt`` holds the run's own): ``PREFIX<i>.<name>`` for
+    each parameter i's state (AdamW: step, exp_avg, exp_avg_sq). The hyper-parameters are not saved: the run
+    rebuilds them from its config. `load_optimizer_tensors` reads them back.
+
+    Example:
+        >>> w = torch.nn.Parameter(torch.ones(2))
+        >>> opt = torch.optim.AdamW([w])
+        >>> w.grad = torch.ones(2); opt.step()
+        >>> sorted(optimizer_tensors(opt, "critic_opt."))
+        ['critic_opt.0.exp_avg', 'critic_opt.0.exp_avg_sq', 'critic_opt.0.step']
+    """
+    return {f"{prefix}{i}.{name}": value if torch.is_tensor(value) else torch.tensor(value)
+            for i, state in optimizer.state_dict()["state"].items() for name, value in state.items()}
+
+
+def load_optimizer_tensors(optimizer: torch.optim.Optimizer, tensors: dict[str, torch.Tensor], prefix: str) -> None:
+    """Put the state `optimizer_tensors` saved under `prefix` back into `optimizer` (its hyper-parameters kept)."""
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for key, value in tensors.items():
+        if key.startswith(prefix):
+            i, name = key.removeprefix(prefix).split(".", 1)
+            state.setdefault(int(i), {})[name] = value
+    optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
 
 
 def export_model(path: str | Path, out: str | Path, *, dtype: str | None = None) -> Path:

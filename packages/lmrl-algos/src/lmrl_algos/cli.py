@@ -5,6 +5,7 @@ Example:
     $ lmrl-algos train ilql --env maze-fo-v0 --data maze.jsonl --out runs/ilql --init runs/bc --preset maze
     $ lmrl-algos train filtered-bc --env maze-fo-v0 --data maze.jsonl --out runs/pbc --preset maze
     $ lmrl-algos train gigpo --env maze-fo-v0 --init runs/bc --out runs/gigpo --preset maze
+    $ lmrl-algos train archer --env maze-fo-v0 --init runs/bc --data maze.jsonl --out runs/archer --preset maze
     $ lmrl-algos presets
     $ lmrl-algos merge runs/bc-lora runs/bc-merged      # a checkpoint's LM (LoRA merged) as a plain HF directory
 
@@ -41,6 +42,7 @@ TRAIN_COMMANDS = {
     "grpo": "lmrl_algos.grpo:GRPOConfig",
     "rloo": "lmrl_algos.grpo:RLOOConfig",
     "gigpo": "lmrl_algos.grpo:GiGPOConfig",
+    "archer": "lmrl_algos.archer:ArCHerConfig",
 }
 """``lmrl-algos train NAME``: the canonical name -> its config class as a lazy ``module:Class`` entry point. The
 names are `lmrl_algos.train.ALGORITHMS`' with ``-`` for ``_`` (whose spellings stay as aliases)."""

@@ -56,7 +56,7 @@ from lmrl_algos.mc import gather
 from lmrl_algos.policy import LMPolicy
 
 __all__ = ["GRPOConfig", "GiGPOConfig", "RLOOConfig", "action_advantages", "group_advantages",
-           "grpo_loss", "step_returns", "train"]
+           "grpo_loss", "step_returns", "token_logp", "train"]
 
 ADVANTAGES = ("grpo", "rloo")
 """The values of ``--advantage``."""
@@ -239,7 +239,7 @@ class _GroupRun(OnlineRun):
                             max_new_tokens=cfg.max_new_tokens, seed=cfg.seed, record_tokens=True, streams=streams)
 
 
-def _token_logp(model, batch) -> torch.Tensor:
+def token_logp(model, batch) -> torch.Tensor:
     """log pi of each action token of the batch, (N,) in the order of ``batch["mask"].bool()``."""
     out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=action_positions(batch))
     return gather(torch.log_softmax(out["logits"].float(), -1), batch["targets"][batch["mask"].bool()])
@@ -270,8 +270,8 @@ def train(cfg: GRPOConfig, *, model=None, tokenizer=None, episodes=None, callbac
             for i in range(0, len(segs), cfg.batch_size):
                 batch = {k: v.to(run.device) for k, v in collate(segs[i:i + cfg.batch_size], pad).items()}
                 sizes = batch["mask"].sum(1).long().tolist()
-                logp = _token_logp(run.model, batch).split(sizes)
-                ref_logp = _token_logp(ref, batch).split(sizes) if ref is not None else [None] * len(sizes)
+                logp = token_logp(run.model, batch).split(sizes)
+                ref_logp = token_logp(ref, batch).split(sizes) if ref is not None else [None] * len(sizes)
                 rows += [{"logp": a, "ref": b} for a, b in zip(logp, ref_logp, strict=True)]
         # every token of an action gets the action's advantage; an episode's tokens run through its segments
         token_adv = [torch.tensor([a for a, n in zip(adv, _action_lengths(ep, run.tok), strict=True)
@@ -290,7 +290,7 @@ def train(cfg: GRPOConfig, *, model=None, tokenizer=None, episodes=None, callbac
                 batch = {k: v.to(run.device) for k, v in collate([segs[j] for j in idx], pad).items()}
                 old, adv = (torch.cat([rows[j][k] for j in idx]) for k in ("logp", "adv"))
                 ref_logp = torch.cat([rows[j]["ref"] for j in idx]) if ref is not None else None
-                logp = _token_logp(run.model, batch)
+                logp = token_logp(run.model, batch)
                 loss, metrics = grpo_loss(logp, old, adv, torch.ones_like(logp), clip=cfg.clip, kl_coef=cfg.kl_coef,
                                           ref_logp=ref_logp, denom=max(1.0, float(len(logp))))
                 run.optimizer_step(loss)

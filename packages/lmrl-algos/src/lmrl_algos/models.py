@@ -298,22 +298,23 @@ class Head(nn.Module):
 
 
 class LMWithHeads(nn.Module):
-    """A causal LM (trunk + LM head) with optional Q heads (vocabulary-sized) and a V head.
+    """A causal LM (trunk + LM head) with optional Q heads (vocabulary-sized), a V head and further scalar heads.
 
     `forward` returns a dict: ``logits`` (B, T, V) of the LM head; ``q`` a list of (B, T, V) tensors;
-    ``v`` (B, T) or None. Position t predicts token t + 1, so Q(s, a) of the action token at t + 1 is
-    ``q[:, t, ids[t + 1]]``.
+    ``v`` (B, T) or None; ``scalar`` a list of (B, T) tensors, one per `n_scalar` head (built as the V head:
+    one output per position; ArCHer's utterance-level Q heads). Position t predicts token t + 1, so Q(s, a)
+    of the action token at t + 1 is ``q[:, t, ids[t + 1]]``.
 
     Example:
         >>> tok = build_tiny_tokenizer(["move up\\n"], vocab_size=260)
-        >>> m = LMWithHeads(build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2), n_q=2, v_head=True)
+        >>> m = LMWithHeads(build_tiny_model(tok, n_layer=1, n_embd=16, n_head=2), n_q=2, v_head=True, n_scalar=1)
         >>> out = m(torch.tensor([[1, 2, 3]]))
-        >>> out["logits"].shape == out["q"][1].shape, tuple(out["v"].shape)
-        (True, (1, 3))
+        >>> out["logits"].shape == out["q"][1].shape, tuple(out["v"].shape), tuple(out["scalar"][0].shape)
+        (True, (1, 3), (1, 3))
     """
 
     def __init__(self, lm: nn.Module, *, n_q: int = 0, v_head: bool = False, mlp: bool = True,
-                 q_bias: float = 0.0, v_bias: float = 0.0, v_mlp: bool | None = None):
+                 q_bias: float = 0.0, v_bias: float = 0.0, v_mlp: bool | None = None, n_scalar: int = 0):
         super().__init__()
         self.lm = lm
         params = inspect.signature(self.hf_model.forward).parameters
@@ -321,10 +322,13 @@ class LMWithHeads(nn.Module):
         self._keep_kw = "logits_to_keep" in params
         n_embd, vocab = lm.config.hidden_size, lm.get_output_embeddings().weight.shape[0]
         self.q = nn.ModuleList(Head(n_embd, vocab, mlp=mlp, bias=q_bias) for _ in range(n_q))
-        self.v = Head(n_embd, 1, mlp=mlp if v_mlp is None else v_mlp, bias=v_bias) if v_head else None
+        v_mlp = mlp if v_mlp is None else v_mlp
+        self.v = Head(n_embd, 1, mlp=v_mlp, bias=v_bias) if v_head else None
+        self.scalar = nn.ModuleList(Head(n_embd, 1, mlp=v_mlp, bias=v_bias) for _ in range(n_scalar))
         dtype = lm.get_output_embeddings().weight.dtype
         if dtype != torch.float32:  # the heads read the trunk's hidden states: same dtype
             self.q.to(dtype)
+            self.scalar.to(dtype)
             if self.v is not None:
                 self.v.to(dtype)
         self.forward_context = contextlib.nullcontext
@@ -353,7 +357,8 @@ class LMWithHeads(nn.Module):
                 trunk = lm.base_model(input_ids=input_ids, attention_mask=attention_mask, position_ids=position_ids)
                 h = trunk.last_hidden_state[select]
                 return {"logits": lm.get_output_embeddings()(h), "q": [head(h) for head in self.q],
-                        "v": self.v(h).squeeze(-1) if self.v is not None else None, "past_key_values": None}
+                        "v": self.v(h).squeeze(-1) if self.v is not None else None,
+                        "scalar": [head(h).squeeze(-1) for head in self.scalar], "past_key_values": None}
             kw = {self._cache_kw: past_key_values} if past_key_values is not None else {}
             if last_only and self._keep_kw:
                 kw["logits_to_keep"] = 1
@@ -364,11 +369,13 @@ class LMWithHeads(nn.Module):
                 "logits": out.logits[:, -1:] if last_only else out.logits,
                 "q": [head(h) for head in self.q],
                 "v": self.v(h).squeeze(-1) if self.v is not None else None,
+                "scalar": [head(h).squeeze(-1) for head in self.scalar],
                 "past_key_values": (getattr(out, "cache", None) or out.past_key_values) if use_cache else None,
             }
             if select is not None:  # a model without a separate trunk: compute everywhere, then select
                 result = {"logits": result["logits"][select], "q": [q[select] for q in result["q"]],
-                          "v": result["v"][select] if result["v"] is not None else None, "past_key_values": None}
+                          "v": result["v"][select] if result["v"] is not None else None,
+                          "scalar": [x[select] for x in result["scalar"]], "past_key_values": None}
             return result
 
     def head_state_dict(self) -> dict[str, torch.Tensor]:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lmrl_algos import bc, filtered_bc, grpo, ilql, mc, online_filtered_bc, ppo
+from lmrl_algos import archer, bc, filtered_bc, grpo, ilql, mc, online_filtered_bc, ppo
 from lmrl_algos.common.config import ConfigError, TrainConfig
 from lmrl_algos.presets import preset_values
 
@@ -39,6 +39,7 @@ ALGORITHMS = {
     "grpo": (grpo.GRPOConfig, grpo.train),
     "rloo": (grpo.RLOOConfig, grpo.train),
     "gigpo": (grpo.GiGPOConfig, grpo.train),
+    "archer": (archer.ArCHerConfig, archer.train),
 }
 """Algorithm name -> (config class, train function)."""
 
@@ -72,7 +73,8 @@ def train(config: TrainConfig, *, model: PreTrainedModel | None = None, tokenize
         tokenizer: its tokenizer (required with `model`, and only with it); ``"\\n"`` must be one token.
         episodes: `lmrl_envs.Episode` records (any iterable) to train on instead of ``config.data`` (then None);
             checked as a data file is (non-empty, recorded on ``config.env``). Online algorithms use them where
-            they use ``config.data``: the texts of a tiny model's tokenizer, PPO's ``bc_weight`` batches.
+            they use ``config.data``: the texts of a tiny model's tokenizer, PPO's ``bc_weight`` batches,
+            ArCHer's ``warm_start_episodes``.
         callbacks: objects with ``on_step(step, metrics)`` and/or ``on_eval(step, metrics)``
             (`lmrl_algos.callbacks.Callback`), called on the main process at each log step and after each
             evaluation (``config.eval_every``); a true return value saves a checkpoint at that step and stops.

@@ -55,10 +55,10 @@ __all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stag
 
 PAPER_ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 """The paper's six methods: what the benchmark runs when ``--algos`` is not given."""
-ALGOS = (*PAPER_ALGOS, "grpo", "rloo", "gigpo")
+ALGOS = (*PAPER_ALGOS, "grpo", "rloo", "gigpo", "archer")
 """Every method the benchmark can run (``--algos``), in execution order (BC first: the others may start from it)."""
 
-FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo"}
+FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo", "archer"}
 """Methods that start from the BC checkpoint of the same task and seed (paper, App. D)."""
 
 ALL_ENVS = tuple(lmrl_envs.list_tasks(paper=True))
@@ -105,6 +105,9 @@ _QUICK_TRAIN = {
                            "max_new_tokens": 8, "eval_every": 2},
     **{algo: {"steps": 12, "lr": 1e-4, "n_rollouts": 32, "rollout_batch": 32, "group_size": 8, "epochs": 2,
               "batch_size": 64, "max_new_tokens": 8, "eval_every": 2} for algo in ("grpo", "rloo", "gigpo")},
+    "archer": {"steps": 12, "lr": 1e-4, "n_rollouts": 32, "rollout_batch": 32, "epochs": 2, "batch_size": 64,
+               "max_new_tokens": 8, "eval_every": 2, "critic_lr": 1e-3, "critic_steps": 200, "tau": 0.05,
+               "buffer_size": 512, "warm_start_episodes": 256, "critic_warmup_rounds": 1},
 }
 """The quick budget's training flags, on top of the task preset (measured on maze-fo, 2 cores, 1 thread):
 
@@ -121,6 +124,10 @@ _QUICK_TRAIN = {
 * PPO and online %BC: 12 rounds of 32 sampled rollouts from the BC policy, lr 1e-4 and 1e-3 (the
   reference's 1e-6 / 1e-4 are for a pretrained GPT-2; at 1e-5 the tiny model's policy did not move in
   3 rounds). Online %BC keeps the successful rollouts (maze preset), 16 BC steps per round.
+* ArCHer (``--algos archer``, not in the paper): PPO's rounds and rollouts (equal episodes), actor lr 1e-4; its
+  critic (a copy of the BC trunk, heads from 0) at lr 1e-3 as MC / ILQL here, 200 steps a round, tau 0.05 as
+  ILQL's polyak, a buffer of 512 episodes that starts with 256 of the dataset, and one critic-only round (seed 0:
+  91.5 from BC's 35.6, 520 s).
 * ``eval_every``: every method logs ``eval/return`` (32 sampled episodes) 4-8 times during training,
   for ``learning_curves_<task>.png``.
 
@@ -139,7 +146,8 @@ def _steps(bc, fbc, mc, ilql, ppo, online, *, rollouts=32, tokens=16, evals=4):
             "ilql": {"steps": ilql, "eval_every": every["ilql"]},
             "ppo": {"steps": ppo, "eval_every": every["ppo"], **online_flags},
             "online-filtered-bc": {"steps": online, "eval_every": every["online-filtered-bc"], **online_flags},
-            **{a: {"steps": ppo, "eval_every": every["ppo"], **online_flags} for a in ("grpo", "rloo", "gigpo")}}
+            **{a: {"steps": ppo, "eval_every": every["ppo"], **online_flags}
+               for a in ("grpo", "rloo", "gigpo", "archer")}}
 
 
 _STANDARD_TASKS = {
@@ -458,13 +466,21 @@ def auto_jobs(device: str, threads: int | None) -> int:
     return max(1, cores // threads)
 
 
-def _run_stage(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: Path) -> float:
-    """Train and evaluate one stage (each skipped if its output exists); returns its score (None: not normalised)."""
+def _run_stage(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: Path) -> tuple[float | None, bool]:
+    """Train and evaluate one stage (each skipped if its output exists); returns its score (None: not normalised)
+    and whether it had been finished before."""
+    finished = not cfg.force and (stage.dir(out) / "eval.json").exists() and (stage.dir(out) / "train.json").exists()
     _train(cfg, budget, stage, data, out)
-    return _evaluate(cfg, budget, stage, out).get("score")
+    return _evaluate(cfg, budget, stage, out).get("score"), finished
 
 
-def _worker_init(threads: int | None) -> None:
+def _worker_init(threads: int | None, specs: list[lmrl_envs.EnvSpec]) -> None:
+    """A worker process: its torch threads, no progress bars, and the run's tasks registered as in the parent (a
+    task registered by the caller's code at run time is unknown to a fresh interpreter)."""
+    os.environ["TQDM_DISABLE"] = "1"  # the trainers' bars would interleave (tqdm >= 4.66 reads it at import)
+    for s in specs:
+        if s.id not in lmrl_envs.list_envs():
+            lmrl_envs.register(s.id, s.entry_point, description=s.description, task=s.task, **s.kwargs)
     if threads is not None:
         import torch
 
@@ -481,6 +497,15 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
     import multiprocessing
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+    import pickle
+
+    specs = [lmrl_envs.spec(env) for env in dict.fromkeys(s.env for s in stages)]
+    for s in specs:
+        try:
+            pickle.dumps(s)
+        except Exception as e:  # noqa: BLE001  (any pickling failure means the same thing here)
+            raise ValueError(f"task {s.id} cannot be sent to the --jobs worker processes ({e}); register it with a "
+                             "'module:Class' entry point or an importable class, or pass --jobs 1") from None
     quiet = replace(cfg, progress=False)
     pending = list(stages)
     running: dict[Any, tuple[Stage, float]] = {}
@@ -489,7 +514,7 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
     n = len(stages)
     _log(cfg, f"{n} stages on {jobs} parallel jobs ({threads or 'default'} torch thread(s) each)")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_worker_init, initargs=(threads,)) as pool:
+                             initializer=_worker_init, initargs=(threads, specs)) as pool:
         while pending or running:
             if error is None:
                 for stage in [s for s in pending if _ready(s, stages, done)][:jobs - len(running)]:
@@ -503,14 +528,15 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
             for future in finished:
                 stage, t0 = running.pop(future)
                 try:
-                    score = future.result()
+                    score, earlier = future.result()
                 except BaseException as e:  # noqa: BLE001  (re-raised below once the running stages end)
                     error = error or e
                     _warn(f"{stage.env} {stage.algo} seed {stage.seed} failed: {e!r}; no new stage starts")
                     continue
                 done.add(stage)
                 write_results()
-                _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: done in {time.time() - t0:.0f} s"
+                _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: "
+                          + ("finished earlier" if earlier else f"done in {time.time() - t0:.0f} s")
                           + (f", score {score:.1f}" if score is not None else ""))
     if error is not None:
         raise error

@@ -223,8 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="tasks, comma-separated or the flag repeated (default: the budget's); --envs is an alias")
     p.add_argument("--algos", type=_csv, default=None,
                    help="comma-separated: bc,filtered-bc,mc,ilql,ppo,online-filtered-bc (default: the paper's six; the "
-                        "underscore spellings, filtered_bc, are accepted), and grpo,rloo,gigpo (not in the paper: "
-                        "only when named; they start from BC like PPO)")
+                        "underscore spellings, filtered_bc, are accepted), and grpo,rloo,gigpo,archer (not in the "
+                        "paper: only when named; they start from BC like PPO)")
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
                    help="quick: Maze FO, six methods, ~15 min on 2 CPU cores (default); standard: every task, sized "
                         "for ~2.5 h per seed on one core (measured so far, seed 0 on a busy 2-core machine: Twenty "

@@ -35,7 +35,7 @@ from lmrl_eval.normalize import PAPER_TABLE2
 __all__ = ["ALGO_ORDER", "CURVE_LOSSES", "aggregate", "build_report", "env_step_curves", "learning_curves", "plot",
            "plot_env_step_curves", "plot_learning_curves", "read_metrics"]
 
-ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo")
+ALGO_ORDER = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo", "archer")
 _PAPER_ALGOS = ALGO_ORDER[:6]
 CURVE_LOSSES = ("losses/bc", "losses/q", "losses/v", "losses/policy", "losses/value")
 """The main losses drawn beside ``eval/return`` in ``learning_curves_<task>.png`` (whichever a method logs)."""

@@ -30,6 +30,8 @@ Per segment, in token positions:
     action token (observation tokens are skipped), 0 on observation tokens.
   * ``next_action``: for an action token, the position of the next action token in the segment
     (skipping observation tokens), -1 for the segment's last one and on observation tokens.
+  * ``spans``: the first and last token position of each action (utterance) in the segment, in order
+    (ArCHer's utterance-level critic reads its values at these).
 
 Example:
     >>> from lmrl_envs import Episode
@@ -39,12 +41,14 @@ Example:
     >>> seg, = build_episode(ep, tok, gamma=0.5, max_length=64)
     >>> seg.action_mask, seg.returns
     ([0, 0, 0, 1, 1, 0, 0, 1, 1], [0.0, 0.0, 0.0, 0.75, 1.5, 0.0, 0.0, 1.0, 2.0])
+    >>> seg.spans
+    [(3, 4), (7, 8)]
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -72,6 +76,8 @@ class Segment:
     episode, the context of the state it was cut in; None at the end of a terminated episode."""
     episode: int = 0
     """Index of the episode in the dataset."""
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """(first, last) token position of each action of the segment, in order."""
 
 
 def _bos(tokenizer) -> list[int]:
@@ -195,6 +201,7 @@ def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int,
     segments = []
     for c, (prefix, k, j) in enumerate(chunks):
         ids, mask, rew, ret = list(prefix), [0] * len(prefix), [0.0] * len(prefix), [0.0] * len(prefix)
+        spans = []
         for m in range(k, j + 1):
             if m > k:  # the observations between action m-1 and action m
                 obs = [t for p in pieces[acts[m - 1] + 1:acts[m]] for t in p]
@@ -203,6 +210,7 @@ def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int,
                 rew += [0.0] * len(obs)
                 ret += [0.0] * len(obs)
             piece = pieces[acts[m]]
+            spans.append((len(ids), len(ids) + len(piece) - 1))
             ids += piece
             mask += [1] * len(piece)
             rew += [0.0] * (len(piece) - 1) + [float(episode.rewards[m])]
@@ -212,7 +220,7 @@ def build_episode(episode: Episode, tokenizer, *, gamma: float, max_length: int,
         for p, q in zip(positions, positions[1:], strict=False):
             nxt[p] = q
         next_prefix = list(chunks[c + 1][0]) if c + 1 < len(chunks) else final_prefix
-        segments.append(Segment(ids, mask, rew, ret, nxt, next_prefix, index))
+        segments.append(Segment(ids, mask, rew, ret, nxt, next_prefix, index, spans))
     return segments
 
 

@@ -1,4 +1,4 @@
-"""What the online trainers (ppo, online %bc) share: set-up, rollouts in real envs, round checkpoints.
+"""What the online trainers (ppo, online %bc, grpo, archer) share: set-up, rollouts in real envs, round checkpoints.
 
 One round = collect episodes with the current sampling policy via `lmrl_envs.rollout`, then update.
 Round r plays the episode seeds ``seed * 1_000_003 + r * n_rollouts + i`` and samples with generator
@@ -88,7 +88,8 @@ class OnlineRun:
     """Model, optimiser, envs, logger and resume state of an online run.
 
     `model`, `tokenizer`, `episodes` and `callbacks`: the Python API's inputs (see `lmrl_algos.train`); the
-    episodes take the place of --data (the tiny model's tokenizer texts, PPO's ``--bc-weight`` batches).
+    episodes take the place of --data (the tiny model's tokenizer texts, PPO's ``--bc-weight`` batches, ArCHer's
+    warm start).
     """
 
     def __init__(self, name: str, cfg, head_kwargs: dict, *, model=None, tokenizer=None,
@@ -143,11 +144,13 @@ class OnlineRun:
                                            main=self.dist.is_main)
 
     def frozen_reference(self) -> tuple[torch.nn.Module, Callable[[], dict[str, torch.Tensor]]]:
-        """The run's KL reference (PPO, GRPO): a frozen copy of the starting model, restored from the checkpoint's
-        ``ref.*`` extra tensors on --resume. Returns it and the function giving those tensors for `end_round`."""
+        """The run's KL reference (PPO, GRPO, ArCHer): a frozen copy of the starting model, restored from the
+        checkpoint's ``ref.*`` extra tensors on --resume. Returns it and the function giving those tensors for
+        `end_round`."""
         ref = copy.deepcopy(self.model).requires_grad_(False).eval()
         if self.resumed.get("extra"):
-            ref.load_state_dict({k.removeprefix("ref."): v for k, v in self.resumed["extra"].items()})
+            ref.load_state_dict({k.removeprefix("ref."): v for k, v in self.resumed["extra"].items()
+                                 if k.startswith("ref.")})
         return ref, lambda: {"ref." + k: v for k, v in ref.state_dict().items()}
 
     def round_specs(self) -> list[lmrl_envs.EpisodeSpec]:
@@ -183,24 +186,31 @@ class OnlineRun:
         self.round_env_steps = sum(ep.length for ep in eps)
         return eps
 
-    def optimizer_step(self, loss: torch.Tensor) -> None:
+    def optimizer_step(self, loss: torch.Tensor, model: torch.nn.Module | None = None,
+                       optimizer: torch.optim.Optimizer | None = None) -> None:
         """Backward, clip the gradient norm (``--grad-clip``), optimiser and scheduler step; a nan or inf loss
         stops the run (`TrainingError`) before it touches the weights. Under torchrun the gradients are averaged
-        over the ranks first (module docstring)."""
+        over the ranks first (module docstring).
+
+        `model` and `optimizer`: another network of the run with its own optimiser (ArCHer's critic), stepped the
+        same way but without a scheduler; by default the run's model, optimiser and scheduler.
+        """
         check_finite([loss.detach()], self.round + 1, self.out, self.saved, self.log)
-        self.opt.zero_grad(set_to_none=True)
+        model, optimizer, sched = (self.model, self.opt, self.sched) if model is None else (model, optimizer, None)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.dist.enabled:
             import torch.distributed as td
 
-            for p in self.model.parameters():
+            for p in model.parameters():
                 if p.grad is not None:
                     td.all_reduce(p.grad)
                     p.grad /= self.dist.world
         if self.cfg.grad_clip:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.opt.step()
-        self.sched.step()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), self.cfg.grad_clip)
+        optimizer.step()
+        if sched is not None:
+            sched.step()
 
     def end_round(self, metrics: dict, extra: dict[str, torch.Tensor] | None = None) -> None:
         """Close a round: log `metrics` at its step, evaluate and save when due (module docstring), set `done`.
