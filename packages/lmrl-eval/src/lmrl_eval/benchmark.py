@@ -495,9 +495,8 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
     off in the workers (their lines would interleave); a line reports each stage's start and end. If a stage
     fails, no new stage starts, the running ones finish (and save), and the first error is raised."""
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
     import pickle
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     specs = [lmrl_envs.spec(env) for env in dict.fromkeys(s.env for s in stages)]
     for s in specs:
