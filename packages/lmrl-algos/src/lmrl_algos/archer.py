@@ -79,8 +79,7 @@ from lmrl_algos.checkpoint import load_optimizer_tensors, optimizer_tensors
 from lmrl_algos.common.config import ConfigError, OnlineConfig
 from lmrl_algos.common.mdp import MDPError, Segment, build_episode, build_mdp, collate
 from lmrl_algos.common.online import OnlineRun
-from lmrl_algos.common.trainer import batch_indices
-from lmrl_algos.grpo import grpo_loss, token_logp
+from lmrl_algos.grpo import clipped_updates, token_logp
 from lmrl_algos.models import LMWithHeads
 
 __all__ = ["ArCHerConfig", "advantages", "collate_utterances", "critic_loss", "critic_targets", "train",
@@ -342,18 +341,7 @@ def _actor_update(run: OnlineRun, cfg: ArCHerConfig, critic: _Critic, ref, episo
         mean, std = all_adv.mean(), all_adv.std().clamp(min=1e-8)
         for row in rows:
             row["adv"] = (row["adv"] - mean) / std
-    for epoch in range(cfg.epochs):
-        order = batch_indices(len(segs), cfg.seed + run.round, epoch * len(segs), len(segs))
-        for i in range(0, len(order), cfg.batch_size):
-            idx = order[i:i + cfg.batch_size]
-            batch = {k: v.to(run.device) for k, v in collate([segs[j] for j in idx], pad).items()}
-            old, adv = (torch.cat([rows[j][k] for j in idx]) for k in ("logp", "adv"))
-            ref_logp = torch.cat([rows[j]["ref"] for j in idx]) if ref is not None else None
-            logp = token_logp(run.model, batch)
-            loss, parts = grpo_loss(logp, old, adv, torch.ones_like(logp), clip=cfg.clip, kl_coef=cfg.kl_coef,
-                                    ref_logp=ref_logp, denom=max(1.0, float(len(logp))))
-            run.optimizer_step(loss)
-    metrics.update(parts)
+    metrics.update(clipped_updates(run, segs, rows, ref, pad))
     if ref is not None:
         d = torch.cat([row["ref"] - row["logp"] for row in rows])
         metrics["charts/kl"] = float((torch.exp(d) - d - 1).mean())

@@ -55,7 +55,7 @@ from lmrl_algos.common.trainer import batch_indices
 from lmrl_algos.mc import gather
 from lmrl_algos.policy import LMPolicy
 
-__all__ = ["GRPOConfig", "GiGPOConfig", "RLOOConfig", "action_advantages", "group_advantages",
+__all__ = ["GRPOConfig", "GiGPOConfig", "RLOOConfig", "action_advantages", "clipped_updates", "group_advantages",
            "grpo_loss", "step_returns", "token_logp", "train"]
 
 ADVANTAGES = ("grpo", "rloo")
@@ -245,6 +245,26 @@ def token_logp(model, batch) -> torch.Tensor:
     return gather(torch.log_softmax(out["logits"].float(), -1), batch["targets"][batch["mask"].bool()])
 
 
+def clipped_updates(run: OnlineRun, segs: list, rows: list[dict[str, torch.Tensor]], ref, pad: int) -> dict:
+    """The round's policy update (GRPO, ArCHer): ``--epochs`` passes over the segments in minibatches of
+    ``--batch-size``, each minimising `grpo_loss` with the old log-probs (``rows[i]["logp"]``), per-token
+    advantages (``"adv"``) and, when `ref` is not None, the reference's log-probs (``"ref"``) of segment i.
+    Returns the last minibatch's loss parts."""
+    cfg, parts = run.cfg, {}
+    for epoch in range(cfg.epochs):
+        order = batch_indices(len(segs), cfg.seed + run.round, epoch * len(segs), len(segs))
+        for i in range(0, len(order), cfg.batch_size):
+            idx = order[i:i + cfg.batch_size]
+            batch = {k: v.to(run.device) for k, v in collate([segs[j] for j in idx], pad).items()}
+            old, adv = (torch.cat([rows[j][k] for j in idx]) for k in ("logp", "adv"))
+            ref_logp = torch.cat([rows[j]["ref"] for j in idx]) if ref is not None else None
+            logp = token_logp(run.model, batch)
+            loss, parts = grpo_loss(logp, old, adv, torch.ones_like(logp), clip=cfg.clip, kl_coef=cfg.kl_coef,
+                                    ref_logp=ref_logp, denom=max(1.0, float(len(logp))))
+            run.optimizer_step(loss)
+    return parts
+
+
 def _action_lengths(ep: lmrl_envs.Episode, tok) -> list[int]:
     """Tokens of each action as `build_mdp(..., use_action_tokens=True)` lays them out."""
     ids = action_tokens_of(ep) or encode_pieces(tok, [ep.texts[a] for a in ep.action_indices])
@@ -283,17 +303,7 @@ def train(cfg: GRPOConfig, *, model=None, tokenizer=None, episodes=None, callbac
             offset[seg.episode] = o + n
         if offset != [len(t) for t in token_adv]:
             raise RuntimeError("the segments' action tokens do not match the episodes' actions")
-        for epoch in range(cfg.epochs):
-            order = batch_indices(len(segs), cfg.seed + run.round, epoch * len(segs), len(segs))
-            for i in range(0, len(order), cfg.batch_size):
-                idx = order[i:i + cfg.batch_size]
-                batch = {k: v.to(run.device) for k, v in collate([segs[j] for j in idx], pad).items()}
-                old, adv = (torch.cat([rows[j][k] for j in idx]) for k in ("logp", "adv"))
-                ref_logp = torch.cat([rows[j]["ref"] for j in idx]) if ref is not None else None
-                logp = token_logp(run.model, batch)
-                loss, metrics = grpo_loss(logp, old, adv, torch.ones_like(logp), clip=cfg.clip, kl_coef=cfg.kl_coef,
-                                          ref_logp=ref_logp, denom=max(1.0, float(len(logp))))
-                run.optimizer_step(loss)
+        metrics = clipped_updates(run, segs, rows, ref, pad)
         returns = [ep.total_return for ep in episodes]
         groups = [returns[g:g + cfg.group_size] for g in range(0, len(returns), cfg.group_size)]
         metrics.update({"charts/return": sum(returns) / len(returns),

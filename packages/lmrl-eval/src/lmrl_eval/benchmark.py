@@ -136,7 +136,9 @@ numbers (which trained GPT-2 for many epochs on TPUs)."""
 
 def _steps(bc, fbc, mc, ilql, ppo, online, *, rollouts=32, tokens=16, evals=4):
     """Per-task training flags of the standard budget: offline steps, online rounds (``rollouts`` episodes
-    each, ``tokens`` new tokens per turn), and `evals` training-time evaluations per method."""
+    each, ``tokens`` new tokens per turn), and `evals` training-time evaluations per method. The online methods
+    get PPO's rounds (equal episodes); ArCHer's critic 50 steps a round (quick: 200), whose long dialogue
+    segments cost about a second a step."""
     every = {a: max(1, n // evals) for a, n in (("bc", bc), ("filtered-bc", fbc), ("mc", mc), ("ilql", ilql),
                                                   ("ppo", ppo), ("online-filtered-bc", online))}
     online_flags = {"n_rollouts": rollouts, "rollout_batch": rollouts, "max_new_tokens": tokens}
@@ -146,8 +148,8 @@ def _steps(bc, fbc, mc, ilql, ppo, online, *, rollouts=32, tokens=16, evals=4):
             "ilql": {"steps": ilql, "eval_every": every["ilql"]},
             "ppo": {"steps": ppo, "eval_every": every["ppo"], **online_flags},
             "online-filtered-bc": {"steps": online, "eval_every": every["online-filtered-bc"], **online_flags},
-            **{a: {"steps": ppo, "eval_every": every["ppo"], **online_flags}
-               for a in ("grpo", "rloo", "gigpo", "archer")}}
+            **{a: {"steps": ppo, "eval_every": every["ppo"], **online_flags} for a in ("grpo", "rloo", "gigpo")},
+            "archer": {"steps": ppo, "eval_every": every["ppo"], "critic_steps": 50, **online_flags}}
 
 
 _STANDARD_TASKS = {
