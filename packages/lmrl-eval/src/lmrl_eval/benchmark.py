@@ -206,7 +206,8 @@ BUDGETS: dict[str, Budget] = {
         eval={e: None for e in ALL_ENVS},
     ),
 }
-"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 15 minutes on 2 CPU cores (measured: 14.9, seed 0, data included).
+"""The three budgets. ``quick``: Maze FO, six methods, tiny model, about 9 minutes on 2 CPU cores (measured: 8 min 54 s, seed 0,
+data included, with the default ``--jobs 2``; 14.9 min in one process).
 ``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`), sized for about
 2.5 hours per seed on one core; each task's measured time is in RESULTS.md. ``paper``: the paper's dataset sizes
 and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""

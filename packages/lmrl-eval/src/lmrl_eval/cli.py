@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
                         "underscore spellings, filtered_bc, are accepted), and grpo,rloo,gigpo,archer (not in the "
                         "paper: only when named; they start from BC like PPO)")
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
-                   help="quick: Maze FO, six methods, ~15 min on 2 CPU cores (default); standard: every task, sized "
+                   help="quick: Maze FO, six methods, ~9 min on 2 CPU cores (default); standard: every task, sized "
                         "for ~2.5 h per seed on one core (measured so far, seed 0 on a busy 2-core machine: Twenty "
                         "Questions 36 min; RESULTS.md has each task's time); paper: the paper's sizes and steps, "
                         "for GPUs")
