@@ -190,6 +190,16 @@ def build_report(out_dir: str | Path) -> str:
     return text
 
 
+def _save(fig, path: Path) -> Path:
+    """Lay out, write (PNG, dpi 100) and close a figure; returns its path."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict[str, Any]]) -> list[Path]:
     """``scores_<task>.png`` (normalised scores against the paper's), ``learning_curves_<task>.png`` and
     ``env_steps_<task>.png``; skipped without matplotlib."""
@@ -216,11 +226,7 @@ def plot(out_dir: Path, results: dict[str, Any], agg: dict[tuple[str, str], dict
         ax.set_ylabel("normalised score")
         ax.set_title(t)
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        p = out_dir / f"scores_{t}.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
-        written.append(p)
+        written.append(_save(fig, out_dir / f"scores_{t}.png"))
     written += plot_learning_curves(out_dir, results)
     written += plot_env_step_curves(out_dir, results)
     return written
@@ -313,11 +319,7 @@ def plot_learning_curves(out_dir: Path, results: dict[str, Any]) -> list[Path]:
             if handles:
                 ax.legend(handles=handles, fontsize=6, loc="best")
         fig.suptitle(task)
-        fig.tight_layout()
-        p = out_dir / f"learning_curves_{task}.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
-        written.append(p)
+        written.append(_save(fig, out_dir / f"learning_curves_{task}.png"))
     return written
 
 
@@ -382,9 +384,5 @@ def plot_env_step_curves(out_dir: Path, results: dict[str, Any]) -> list[Path]:
         ax.set_ylabel("eval return")
         ax.set_title(f"{task}: online methods at equal environment steps")
         ax.legend(fontsize=7)
-        fig.tight_layout()
-        p = out_dir / f"env_steps_{task}.png"
-        fig.savefig(p, dpi=100)
-        plt.close(fig)
-        written.append(p)
+        written.append(_save(fig, out_dir / f"env_steps_{task}.png"))
     return written
