@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
                    help="quick: Maze FO, six methods, ~9 min on 2 CPU cores (default); standard: every task, sized "
                         "for ~2.5 h per seed on one core, two stages at once with --jobs 2 (measured so far, seed 0 on "
-                        "a busy 2-core machine: 6-36 min of stage time per task; RESULTS.md has each task's "
+                        "a busy 2-core machine: 6-62 min of stage time per task; RESULTS.md has each task's "
                         "time); paper: the paper's sizes and steps, for GPUs")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2 (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
