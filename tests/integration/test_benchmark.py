@@ -5,6 +5,10 @@ Wordle keeps it quick (at most 6 turns an episode, where an untrained maze polic
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +109,51 @@ def test_jobs_refuse_a_task_the_workers_cannot_receive(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="lambda-task-v0 cannot be sent to the --jobs worker processes"):
         run_benchmark(cfg, command="test", budget=TINY)
     assert not (tmp_path / "data").exists()
+
+
+def _children(pid):
+    """The pids whose parent is `pid` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_workers_end_when_the_benchmark_is_killed(tmp_path):
+    """kill -9 of a --jobs 2 benchmark mid-run: its worker processes end too (they would train on otherwise)."""
+    script = tmp_path / "bench.py"
+    script.write_text(
+        "import sys\n"
+        "from lmrl_eval.benchmark import BenchmarkConfig, Budget, run_benchmark\n"
+        "b = Budget(name='long', envs=('wordle',), data={'wordle': 60}, train={'bc': {'steps': 100000, 'batch_size': 8}},"
+        " eval={'wordle': 16})\n"
+        "if __name__ == '__main__':\n"
+        "    run_benchmark(BenchmarkConfig(out=sys.argv[1], algos=('bc', 'filtered-bc'), device='cpu', threads=1,"
+        " jobs=2, progress=False), budget=b)\n")
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path / "out")])
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and not (tmp_path / "out" / "wordle" / "bc" / "seed0" / "metrics.jsonl").exists():
+            time.sleep(0.5)
+        workers = _children(proc.pid)
+        assert workers, "the benchmark started no worker process"
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.time() + 30
+    while time.time() < deadline and any(Path(f"/proc/{w}").exists() and "Z" not in _state(w) for w in workers):
+        time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists() and "Z" not in _state(w)]
+
+
+def _state(pid):
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"

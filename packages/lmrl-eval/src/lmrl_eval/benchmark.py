@@ -477,9 +477,21 @@ def _run_stage(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, o
     return _evaluate(cfg, budget, stage, out).get("score"), finished
 
 
+def _exit_with(parent: int) -> None:
+    """End this worker process once `parent` is gone (it was killed): a worker must not train on for a benchmark
+    that no longer exists. The stage it was running resumes from its last checkpoint on the next run."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
 def _worker_init(threads: int | None, specs: list[lmrl_envs.EnvSpec]) -> None:
-    """A worker process: its torch threads, no progress bars, and the run's tasks registered as in the parent (a
-    task registered by the caller's code at run time is unknown to a fresh interpreter)."""
+    """A worker process: its torch threads, no progress bars, the run's tasks registered as in the parent (a
+    task registered by the caller's code at run time is unknown to a fresh interpreter), and a watch that ends
+    it with its parent (`_exit_with`)."""
+    import threading
+
+    threading.Thread(target=_exit_with, args=(os.getppid(),), daemon=True, name="exit-with-parent").start()
     os.environ["TQDM_DISABLE"] = "1"  # the trainers' bars would interleave (tqdm >= 4.66 reads it at import)
     for s in specs:
         if s.id not in lmrl_envs.list_envs():
