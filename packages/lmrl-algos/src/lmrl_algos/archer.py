@@ -77,7 +77,7 @@ import torch
 import lmrl_envs
 from lmrl_algos.checkpoint import load_optimizer_tensors, optimizer_tensors
 from lmrl_algos.common.config import ConfigError, OnlineConfig
-from lmrl_algos.common.mdp import MDPError, Segment, build_episode, build_mdp, collate
+from lmrl_algos.common.mdp import MDPError, Segment, build_episode, build_mdp, collate, next_prefix_values
 from lmrl_algos.common.online import OnlineRun
 from lmrl_algos.grpo import clipped_updates, token_logp
 from lmrl_algos.models import LMWithHeads
@@ -211,13 +211,7 @@ def utterance_values(critic, batch: dict[str, torch.Tensor], *, next_state: bool
         nxt = batch["next_at"]
         inside = values["v"].new_zeros(len(row))
         inside[nxt >= 0] = out["v"][index[row[nxt >= 0], nxt[nxt >= 0]]].float()
-        boot = values["v"].new_zeros(ids.shape[0])
-        rows = batch["has_next"].nonzero().squeeze(1)
-        if len(rows):  # V at the last token of each next segment's prefix (the state after the segment)
-            nmask = batch["next_mask"][rows]
-            last = torch.zeros_like(nmask, dtype=torch.bool)
-            last[torch.arange(len(rows), device=last.device), (nmask.sum(1) - 1).clamp(min=0)] = True
-            boot[rows] = critic(input_ids=batch["next_ids"][rows], attention_mask=nmask, select=last)["v"].float()
+        boot = next_prefix_values(critic, batch)  # the state after the segment
         values["next_v"] = torch.where(nxt >= 0, inside, boot[row])
     return values
 

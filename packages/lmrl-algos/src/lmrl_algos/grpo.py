@@ -118,8 +118,6 @@ NAMES = {GRPOConfig: "grpo", RLOOConfig: "rloo", GiGPOConfig: "gigpo"}
 """Config class -> algorithm name."""
 
 
-
-
 def group_advantages(returns: Sequence[float], kind: str) -> list[float]:
     """Each return relative to its group: grpo ``(R - mean) / (std + 1e-6)`` (std with n - 1), rloo ``R - mean of
     the others``; 0 for a group of one.

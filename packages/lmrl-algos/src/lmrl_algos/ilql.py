@@ -33,6 +33,7 @@ import torch
 
 from lmrl_algos.bc import action_positions, bc_loss
 from lmrl_algos.common.config import ConfigError
+from lmrl_algos.common.mdp import next_prefix_values
 from lmrl_algos.common.trainer import run_offline
 from lmrl_algos.common.value import ValueAlgorithm, ValueConfig
 from lmrl_algos.mc import gather
@@ -120,15 +121,7 @@ class ILQL(ValueAlgorithm):
         out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=sel)
         with torch.no_grad():
             tout = self.target(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], select=sel)
-            boot = torch.zeros(batch["input_ids"].shape[0], device=batch["input_ids"].device)
-            rows = batch["has_next"].nonzero().squeeze(1)
-            if len(rows):  # V at the last prefix token of each next segment
-                unwrapped = getattr(model, "module", model)
-                nmask = batch["next_mask"][rows]
-                last = torch.zeros_like(nmask, dtype=torch.bool)
-                last[torch.arange(len(rows), device=last.device), (nmask.sum(1) - 1).clamp(min=0)] = True
-                nv = unwrapped(input_ids=batch["next_ids"][rows], attention_mask=nmask, select=last)["v"].float()
-                boot[rows] = nv
+            boot = next_prefix_values(getattr(model, "module", model), batch)  # V at each next segment's prefix
             v_grid = torch.zeros_like(batch["mask"])
             v_grid[m] = out["v"].detach().float()
             v_next = next_values(v_grid, batch["next_idx"], boot, batch["has_next"])[m]

@@ -55,7 +55,7 @@ import torch
 from lmrl_envs import Episode
 
 __all__ = ["MDPError", "Segment", "action_tokens_of", "build_episode", "build_mdp", "collate", "encode_history",
-           "encode_pieces", "join_pieces"]
+           "encode_pieces", "join_pieces", "next_prefix_values"]
 
 
 class MDPError(ValueError):
@@ -273,3 +273,17 @@ def collate(segments: Sequence[Segment], pad_id: int) -> dict[str, torch.Tensor]
         "rewards": rew[:, 1:], "returns": ret[:, 1:], "next_idx": shifted_next,
         "next_ids": next_ids, "next_mask": next_mask, "has_next": has_next,
     }
+
+
+def next_prefix_values(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """V of the state after each segment of a `collate` batch, (B,) floats: `model`'s ``v`` at the last token of
+    the segment's ``next_ids`` prefix (where a truncated episode's value bootstraps, ILQL and ArCHer), 0 for a
+    segment without one (``has_next`` False: the end of a terminated episode). One forward over those rows only."""
+    boot = torch.zeros(batch["input_ids"].shape[0], device=batch["input_ids"].device)
+    rows = batch["has_next"].nonzero().squeeze(1)
+    if len(rows):
+        nmask = batch["next_mask"][rows]
+        last = torch.zeros_like(nmask, dtype=torch.bool)
+        last[torch.arange(len(rows), device=last.device), (nmask.sum(1) - 1).clamp(min=0)] = True
+        boot[rows] = model(input_ids=batch["next_ids"][rows], attention_mask=nmask, select=last)["v"].float()
+    return boot
