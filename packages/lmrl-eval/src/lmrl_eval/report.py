@@ -254,7 +254,8 @@ def read_metrics(path: Path, keys: Sequence[str]) -> dict[str, list[tuple[int, f
 
 
 def learning_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[str, dict[int, dict[str, list]]]]:
-    """``{task: {algo: {seed: {metric: [(step, value), ...]}}}}`` of ``eval/return`` and `CURVE_LOSSES`.
+    """``{task: {algo: {seed: {metric: [(step, value), ...]}}}}`` of ``eval/return``, `CURVE_LOSSES` and the online
+    methods' ``charts/env_steps``.
 
     Read from each run's ``train.metrics`` file (relative to `out_dir`) with `read_metrics`; runs without
     one, or whose file is missing, are left out. Tasks and methods are in
@@ -265,7 +266,7 @@ def learning_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[st
         rel = r.get("train", {}).get("metrics")
         if not rel or not (out_dir / rel).exists():
             continue
-        found[task_name(r["env_id"])][r["algo"]][r["seed"]] = read_metrics(out_dir / rel, ("eval/return", *CURVE_LOSSES))
+        found[task_name(r["env_id"])][r["algo"]][r["seed"]] = read_metrics(out_dir / rel, ("eval/return", *CURVE_LOSSES, "charts/env_steps"))
     order = lambda a: (ALGO_ORDER.index(a), "") if a in ALGO_ORDER else (len(ALGO_ORDER), a)  # noqa: E731
     tasks = sorted(found, key=lambda t: (list(PAPER_TABLE2).index(t) if t in PAPER_TABLE2 else 99, t))
     return {t: {a: dict(sorted(found[t][a].items())) for a in sorted(found[t], key=order)} for t in tasks}
@@ -334,10 +335,7 @@ def env_step_curves(out_dir: Path, results: dict[str, Any]) -> dict[str, dict[st
     out: dict[str, dict[str, dict[int, list[tuple[int, float]]]]] = {}
     for task, methods in learning_curves(out_dir, results).items():
         for algo, seeds in methods.items():
-            for seed in seeds:
-                run = next(r for r in results["runs"] if task_name(r["env_id"]) == task and r["algo"] == algo
-                           and r["seed"] == seed)
-                m = read_metrics(out_dir / run["train"]["metrics"], ("charts/env_steps", "eval/return"))
+            for seed, m in seeds.items():
                 steps, evals = dict(m.get("charts/env_steps", [])), m.get("eval/return", [])
                 if not steps or not evals:
                     continue
