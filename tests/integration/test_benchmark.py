@@ -19,7 +19,8 @@ TINY = Budget(
     name="tiny-test",
     envs=("wordle",),
     data={"wordle": 60},
-    train={"bc": {"steps": 4, "batch_size": 8}, "ilql": {"steps": 2, "batch_size": 8},
+    train={"bc": {"steps": 4, "batch_size": 8}, "filtered-bc": {"steps": 2, "batch_size": 8},
+           "ilql": {"steps": 2, "batch_size": 8},
            "ppo": {"steps": 1, "n_rollouts": 4, "rollout_batch": 4, "max_new_tokens": 12}},
     eval={"wordle": 16},
     decode={"wordle": {"max_new_tokens": 12}},
@@ -88,6 +89,22 @@ def test_parallel_jobs_give_the_same_numbers(bench_dir, tmp_path, capsys):
     assert _records(tmp_path) == _records(out)
 
 
+def test_start_from_filtered_bc(tmp_path, capsys):
+    """--start filtered-bc: PPO waits for and starts from the %BC run (not BC), the report says so, and the
+    directory refuses a later run of another start."""
+    cfg = BenchmarkConfig(out=str(tmp_path), algos=("filtered-bc", "ppo"), device="cpu", threads=1, jobs=2,
+                          start="filtered-bc")
+    report = run_benchmark(cfg, command="test", budget=TINY)
+    log = capsys.readouterr().out
+    assert log.index("wordle filtered-bc seed 0: done") < log.index("started: wordle ppo seed 0")
+    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert {r["algo"]: r["train"]["init"] for r in runs} == {"filtered-bc": None, "ppo": "wordle/filtered-bc/seed0"}
+    assert "start from: filtered-bc" in report
+    with pytest.raises(ValueError, match="started from wordle/filtered-bc/seed0, not from bc"):
+        run_benchmark(BenchmarkConfig(out=str(tmp_path), algos=("bc", "ppo"), device="cpu", threads=1, jobs=1,
+                                      progress=False), command="test", budget=TINY)
+
+
 def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert main(["benchmark", "--out", str(tmp_path), "--algos", "bc,dqn"]) == 2
     assert "unknown algorithm 'dqn'" in capsys.readouterr().err
@@ -95,6 +112,8 @@ def test_bad_input_is_a_clear_error(tmp_path, capsys):
     assert "unknown task 'mazes'" in capsys.readouterr().err
     assert main(["benchmark", "--out", str(tmp_path / "x"), "--algos", "ilql"]) == 2
     assert "include bc in --algos" in capsys.readouterr().err
+    assert main(["benchmark", "--out", str(tmp_path / "y"), "--algos", "ppo", "--start", "filtered-bc"]) == 2
+    assert "include filtered-bc in --algos" in capsys.readouterr().err
 
 
 def test_jobs_refuse_a_task_the_workers_cannot_receive(tmp_path, monkeypatch):

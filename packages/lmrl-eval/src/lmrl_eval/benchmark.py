@@ -59,7 +59,10 @@ ALGOS = (*PAPER_ALGOS, "grpo", "rloo", "gigpo", "archer")
 """Every method the benchmark can run (``--algos``), in execution order (BC first: the others may start from it)."""
 
 FROM_BC = {"mc", "ilql", "ppo", "online-filtered-bc", "grpo", "rloo", "gigpo", "archer"}
-"""Methods that start from the BC checkpoint of the same task and seed (paper, App. D)."""
+"""Methods that start from the BC checkpoint of the same task and seed (paper, App. D), or from the method
+that ``--start`` names (`BenchmarkConfig.start`)."""
+STARTS = ("bc", "filtered-bc")
+"""What the methods of `FROM_BC` can start from (``--start``)."""
 
 ALL_ENVS = tuple(lmrl_envs.list_tasks(paper=True))
 """The paper's ten tasks in the paper's order, from the registry (the records with a ``paper_order``)."""
@@ -242,6 +245,10 @@ class BenchmarkConfig:
     jobs: int | None = None
     """Stages run at once, each in its own process with `threads` torch threads (None: `auto_jobs`: on a CPU,
     the cores divided by the threads; 1 on CUDA or without a thread count). 1 runs every stage in this process."""
+    start: str = "bc"
+    """The checkpoint the methods of `FROM_BC` start from (one of `STARTS`): ``bc``, the paper's protocol, or
+    ``filtered-bc``, for a task whose BC plays no game at the budget (the dialogue tasks on a CPU), so that the
+    online methods are compared from a policy that plays. The runs of one ``--out`` share one start."""
 
 
 @dataclass(frozen=True)
@@ -402,17 +409,18 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
 
     run = stage.dir(out)
     record_path = run / "train.json"
+    init = Stage(stage.env, cfg.start, stage.seed).dir(out) if stage.algo in FROM_BC else None
     if not cfg.force and isinstance(record := _read_json(record_path, "training is resumed to rebuild it"), dict):
+        if init is not None and record.get("init") not in (None, str(init.relative_to(out))):
+            raise ValueError(f"{run} started from {record['init']}, not from {cfg.start} (--start): one --out holds "
+                             f"runs of one start; pass another --out (or --force to retrain)")
         return record
     if cfg.force and run.exists():
         shutil.rmtree(run)
     values = budget.train_values(stage.env, stage.algo)
-    init = None
-    if stage.algo in FROM_BC:
-        init = Stage(stage.env, "bc", stage.seed).dir(out)
-        if not (init / "train.json").exists():
-            raise FileNotFoundError(f"{stage.algo} starts from BC, but {init} has no finished BC run; "
-                                    f"include bc in --algos (it runs first)")
+    if init is not None and not (init / "train.json").exists():
+        raise FileNotFoundError(f"{stage.algo} starts from {cfg.start}, but {init} has no finished {cfg.start} run; "
+                                f"include {cfg.start} in --algos (it runs first)")
     recover(run)  # a kill between the two renames of a checkpoint save
     resume = (run / "checkpoint").exists()
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: {'resuming' if resume else 'training'} "
@@ -531,7 +539,7 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
                              initializer=_worker_init, initargs=(threads, specs)) as pool:
         while pending or running:
             if error is None:
-                for stage in [s for s in pending if _ready(s, stages, done)][:jobs - len(running)]:
+                for stage in [s for s in pending if _ready(s, stages, done, cfg.start)][:jobs - len(running)]:
                     data = _dataset(cfg, budget, stage.env, out)
                     pending.remove(stage)
                     running[pool.submit(_run_stage, quiet, budget, stage, data, out)] = (stage, time.time())
@@ -556,12 +564,13 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
         raise error
 
 
-def _ready(stage: Stage, stages: list[Stage], done: set[Stage]) -> bool:
-    """Whether `stage` can start: its BC stage (same task and seed) is finished or not part of this run."""
+def _ready(stage: Stage, stages: list[Stage], done: set[Stage], start: str) -> bool:
+    """Whether `stage` can start: the stage it starts from (`start`, same task and seed) is finished or not part
+    of this run."""
     if stage.algo not in FROM_BC:
         return True
-    bc = Stage(stage.env, "bc", stage.seed)
-    return bc in done or bc not in stages
+    first = Stage(stage.env, start, stage.seed)
+    return first in done or first not in stages
 
 
 def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budget | None = None) -> str:
@@ -573,8 +582,9 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
         budget: a custom `Budget` instead of ``BUDGETS[cfg.budget]`` (tests, experiments).
 
     Raises:
-        ValueError: unknown budget, task or method. FileNotFoundError: a method that starts from BC
-            without a finished BC run.
+        ValueError: unknown budget, task, method or start; a run in `cfg.out` that started from another
+            checkpoint than ``cfg.start``. FileNotFoundError: a method that starts from BC (or ``cfg.start``)
+            without a finished run of it.
     """
     if budget is None:
         if cfg.budget not in BUDGETS:
@@ -584,6 +594,8 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
     algos = [_algo_name(a) for a in (cfg.algos or PAPER_ALGOS)]
     if not cfg.seeds:
         raise ValueError("--seeds needs at least one seed")
+    if cfg.start not in STARTS:
+        raise ValueError(f"--start {cfg.start!r}: the methods after BC can start from {' or '.join(STARTS)}")
     try:
         import lmrl_algos.train  # noqa: F401  (the package itself imports lazily, without torch)
         import lmrl_data  # noqa: F401

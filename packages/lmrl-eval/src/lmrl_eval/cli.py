@@ -151,7 +151,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     cfg = BenchmarkConfig(out=args.out, envs=tuple(args.env) if args.env else None,
                           algos=tuple(args.algos) if args.algos else None, budget=args.budget,
                           seeds=tuple(args.seeds), device=args.device, model=args.model, force=args.force,
-                          workers=args.workers, threads=args.cpu_threads, jobs=args.jobs)
+                          workers=args.workers, threads=args.cpu_threads, jobs=args.jobs, start=args.start)
     report = run_benchmark(cfg, command=" ".join(["lmrl-eval", *sys.argv[1:]]))
     print(report)
     return 0
@@ -244,6 +244,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="stages (task, method, seed) run at once, each in its own process; a method that starts "
                         "from BC waits for its BC; the numbers do not depend on it (default: on a CPU, the cores "
                         "divided by --cpu-threads, so 2 on 2 cores for quick and standard; 1 on CUDA or for paper)")
+    p.add_argument("--start", default="bc", choices=("bc", "filtered-bc"),
+                   help="the checkpoint that mc, ilql and the online methods start from: bc (the paper's protocol, "
+                        "default) or filtered-bc, for tasks whose BC plays no game at the budget (Twenty Questions on "
+                        "a CPU); run it in its own --out, since one directory holds runs of one start")
     p.add_argument("--force", action="store_true", help="redo every stage even if its output exists")
     p.set_defaults(fn=_cmd_benchmark)
 

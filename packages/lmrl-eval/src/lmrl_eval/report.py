@@ -135,6 +135,9 @@ def build_report(out_dir: str | Path) -> str:
             results.get("machine", {}).get("summary", "")]
     if any(meta):
         lines += ["Run: " + ", ".join(m for m in meta if m), ""]
+    starts = sorted({Path(r["train"]["init"]).parent.name for r in results.get("runs", []) if r["train"].get("init")})
+    if starts and starts != ["bc"]:  # `lmrl-eval benchmark --start`
+        lines += [f"MC, ILQL and the online methods start from: {', '.join(starts)} (not BC, the paper's start).", ""]
     lines += ["## Normalised score (ours / paper Table 2)", "",
               "0 = minimum return, 50 = dataset average, 100 = maximum (see the constants table in "
               "packages/lmrl-eval/README.md). ± is the standard error of the evaluation (one seed) or the "
