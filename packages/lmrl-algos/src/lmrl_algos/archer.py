@@ -310,7 +310,7 @@ def train(cfg: ArCHerConfig, *, model=None, tokenizer=None, episodes=None, callb
         returns = [ep.total_return for ep in episodes]
         metrics.update({"charts/return": sum(returns) / len(returns),
                         "charts/success": sum(ep.success for ep in episodes) / len(episodes)})
-        run.end_round(metrics, {**ref_extra(), **critic.extra()})
+        run.end_round(metrics, lambda: {**ref_extra(), **critic.extra()})
     return run.finish(f"last round return {metrics.get('charts/return', float('nan')):.3f}")
 
 

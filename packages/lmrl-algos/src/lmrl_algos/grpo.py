@@ -311,5 +311,5 @@ def train(cfg: GRPOConfig, *, model=None, tokenizer=None, episodes=None, callbac
         if ref is not None:
             d = torch.cat([row["ref"] - row["logp"] for row in rows])
             metrics["charts/kl"] = float((torch.exp(d) - d - 1).mean())
-        run.end_round(metrics, extra())
+        run.end_round(metrics, extra)
     return run.finish(f"last round return {metrics.get('charts/return', float('nan')):.3f}")

@@ -174,5 +174,5 @@ def train(cfg: PPOConfig, *, model=None, tokenizer=None, episodes=None, callback
         metrics.update({"charts/return": sum(returns) / len(returns),
                         "charts/success": sum(ep.success for ep in episodes) / len(episodes),
                         "charts/kl": float(torch.cat([row["kl"] for row in rows]).mean())})
-        run.end_round(metrics, extra())
+        run.end_round(metrics, extra)
     return run.finish(f"last round return {metrics.get('charts/return', float('nan')):.3f}")

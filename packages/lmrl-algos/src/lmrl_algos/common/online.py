@@ -212,10 +212,11 @@ class OnlineRun:
         if sched is not None:
             sched.step()
 
-    def end_round(self, metrics: dict, extra: dict[str, torch.Tensor] | None = None) -> None:
+    def end_round(self, metrics: dict, extra: Callable[[], dict[str, torch.Tensor] | None] | None = None) -> None:
         """Close a round: log `metrics` at its step, evaluate and save when due (module docstring), set `done`.
 
-        `extra`: the algorithm's tensors saved beside the model (PPO: its reference policy).
+        `extra`: gives the algorithm's tensors saved beside the model (PPO: its reference policy; ArCHer: its
+        critic and replay buffer); called only when a checkpoint is written.
         """
         cfg, evaluator = self.cfg, self.evaluator
         self.precision.updating = False
@@ -234,11 +235,11 @@ class OnlineRun:
         if self.round % cfg.save_every == 0 or self.done or save_by_time:
             self.save(extra)
 
-    def save(self, extra: dict[str, torch.Tensor] | None = None) -> None:
+    def save(self, extra: Callable[[], dict[str, torch.Tensor] | None] | None = None) -> None:
         self.elapsed = time.time() - self.t0
         self.saved, self.t_saved = self.round, time.time()
         if self.dist.is_main:  # every rank holds the same weights (see the module docstring)
-            self._write(extra)
+            self._write(extra() if extra is not None else None)
         if self.dist.enabled:  # as the offline save: a rank that left while rank 0 still wrote aborted at exit
             torch.distributed.barrier()  # under gloo ("terminate called without an active exception")
 
