@@ -42,6 +42,7 @@ def test_pipeline_writes_every_stage(bench_dir):
     results = json.loads((out / "results.json").read_text())
     assert [(r["algo"], r["seed"]) for r in results["runs"]] == [("bc", 0), ("ilql", 0), ("ppo", 0)]
     assert results["budget"] == "tiny-test" and results["command"] == "test"
+    assert results["planned"] == [["wordle", "bc"], ["wordle", "ilql"], ["wordle", "ppo"]]
     for run in results["runs"]:
         assert run["env_id"] == "wordle-v0"
         assert run["eval"]["episodes"] == 16

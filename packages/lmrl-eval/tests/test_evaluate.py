@@ -110,6 +110,22 @@ def test_a_whole_table_report_marks_every_cell_not_run_as_missing(tmp_path):
     assert "| wordle | 2.0 | 1 |" in text
 
 
+def test_a_report_lists_the_cells_asked_for(tmp_path):
+    """results.json's ``planned`` cells (what the benchmark invocations asked for) are listed, run or missing;
+    a cell nobody asked for is ``-``, and no other task of the budget appears."""
+    run = {"env_id": "twenty-questions-v0", "algo": "ppo", "seed": 0,
+           "eval": {"return_mean": -15.0, "return_stderr": 0.5, "score": 58.7, "score_stderr": 2.0,
+                    "success_rate": 0.3, "episodes": 128, "length_mean": 15.0, "invalid_rate": 0.1, "seconds": 18.0},
+           "train": {"seconds": 95.0}}
+    planned = [["twenty-questions", "ppo"], ["twenty-questions", "archer"], ["wordle", "archer"]]
+    (tmp_path / "results.json").write_text(json.dumps({"budget": "standard", "planned": planned, "runs": [run]}))
+    table = build_report(tmp_path).split("## Time")[0]
+    assert "| task | ppo | archer |" in table
+    assert "| twenty-questions | 58.7 ± 2.0 (1 seed) / 72.9 | missing |" in table
+    assert "| wordle | - / 84.2 | missing |" in table
+    assert "| maze-fo |" not in table and "| car-dealer |" not in table
+
+
 def test_report_names_the_decoding_and_the_greedy_move_accuracy(tmp_path):
     def run(seed, correct):
         return {"env_id": "maze-fo-v0", "algo": "mc", "seed": seed,

@@ -627,28 +627,37 @@ def run_benchmark(cfg: BenchmarkConfig, command: str | None = None, budget: Budg
     if jobs < 1:
         raise ValueError(f"--jobs must be >= 1, got {jobs}")
     t_start = time.time()
+    planned = [[env, algo] for env in envs for algo in algos]
     if jobs == 1:
         for i, stage in enumerate(stages, 1):
             _log(cfg, f"stage {i}/{len(stages)}: {stage.env} {stage.algo} seed {stage.seed}")
             _run_stage(cfg, budget, stage, _dataset(cfg, budget, stage.env, out), out)
-            _write_results(out, budget, cfg, command, time.time() - t_start)
+            _write_results(out, budget, cfg, command, time.time() - t_start, planned)
     else:
         _run_parallel(cfg, budget, stages, out, jobs, threads, lambda: _write_results(
-            out, budget, cfg, command, time.time() - t_start))
+            out, budget, cfg, command, time.time() - t_start, planned))
     from lmrl_eval.report import build_report
 
     return build_report(out)
 
 
-def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str | None, seconds: float) -> None:
+def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str | None, seconds: float,
+                   planned: list[list[str]]) -> None:
     """results.json: every finished run in `out` (`_stage_runs`: this invocation's and earlier ones'), with
-    this invocation's command, budget and machine. Built from the stage outputs at every write, so
-    benchmarks of other seeds running in the same directory cannot drop each other's runs."""
+    this invocation's command, budget and machine, and ``planned``: the [task, method] cells asked for by every
+    invocation in `out` so far (the report marks those without a run as missing). Built from the stage
+    outputs at every write, so benchmarks of other seeds running in the same directory cannot drop each
+    other's runs."""
     previous = load_results(out)  # an unreadable file is rebuilt here, with a warning
     runs = _stage_runs(out)
+    cells = {tuple(c) for c in previous.get("planned", []) if isinstance(c, list) and len(c) == 2}
+    cells |= {tuple(c) for c in planned}
+    order = {task: i for i, task in enumerate(ALL_ENVS)}
     _atomic_json(out / "results.json", {
         "command": command or previous.get("command"),
         "budget": budget.name,
+        "planned": [list(c) for c in sorted(cells, key=lambda c: (order.get(c[0], len(order)), c[0],
+                                                                  ALGOS.index(c[1]) if c[1] in ALGOS else len(ALGOS)))],
         "model": cfg.model,
         "machine": machine_summary(cfg.device),
         "seconds": _stage_seconds(runs),

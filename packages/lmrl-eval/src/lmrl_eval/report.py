@@ -97,13 +97,17 @@ def _fmt(x: float | None, pm: float | None = None, digits: int = 1) -> str:
     return s + (f" ± {pm:.{digits}f}" if pm else "")
 
 
-def _budget_envs(name: str | None) -> tuple[str, ...]:
-    """The tasks of a whole-table budget (``standard``, ``paper``), whose missing cells the report lists;
-    () for the quick budget, a custom one or none."""
+def _planned(results: dict[str, Any]) -> set[tuple[str, str]]:
+    """The (task, method) cells the report lists, run or ``missing``: results.json's ``planned`` (what the
+    benchmark invocations in the directory asked for); for a file written before it was recorded, every cell
+    of a whole-table budget (``standard``, ``paper``) with the paper's methods, else none."""
     from lmrl_eval.benchmark import BUDGETS
 
-    budget = BUDGETS.get(name or "")
-    return budget.envs if budget is not None and len(budget.envs) > 1 else ()
+    if isinstance(planned := results.get("planned"), list):
+        return {(c[0], c[1]) for c in planned if isinstance(c, list) and len(c) == 2}
+    budget = BUDGETS.get(results.get("budget") or "")
+    envs = budget.envs if budget is not None and len(budget.envs) > 1 else ()
+    return {(t, a) for t in envs for a in _PAPER_ALGOS}
 
 
 def _seed_note(g: dict[str, Any]) -> str:
@@ -122,10 +126,10 @@ def build_report(out_dir: str | Path) -> str:
         raise FileNotFoundError(f"{path} not found: run `lmrl-eval benchmark --out {out_dir}` first")
     results = load_results(out_dir)  # an unreadable file is rebuilt from the stage outputs (with a warning)
     agg = aggregate(results.get("runs", []))
-    budget_envs = _budget_envs(results.get("budget"))
-    tasks = sorted({t for t, _ in agg} | set(budget_envs),
+    planned = _planned(results)
+    tasks = sorted({t for t, _ in agg} | {t for t, _ in planned},
                    key=lambda t: ALL_ENVS.index(t) if t in ALL_ENVS else len(ALL_ENVS))  # the paper's order
-    algos = [a for a in ALGO_ORDER if (budget_envs and a in _PAPER_ALGOS) or any((t, a) in agg for t in tasks)]
+    algos = [a for a in ALGO_ORDER if any((t, a) in agg or (t, a) in planned for t in tasks)]
     algos += sorted({a for _, a in agg} - set(algos))
     lines = ["# lmrl benchmark report", ""]
     if results.get("command"):
@@ -135,20 +139,20 @@ def build_report(out_dir: str | Path) -> str:
             results.get("machine", {}).get("summary", "")]
     if any(meta):
         lines += ["Run: " + ", ".join(m for m in meta if m), ""]
-    starts = sorted({Path(r["train"]["init"]).parent.name for r in results.get("runs", []) if r["train"].get("init")})
+    starts = sorted({Path(init).parent.name for r in results.get("runs", []) if (init := r.get("train", {}).get("init"))})
     if starts and starts != ["bc"]:  # `lmrl-eval benchmark --start`
         lines += [f"MC, ILQL and the online methods start from: {', '.join(starts)} (not BC, the paper's start).", ""]
     lines += ["## Normalised score (ours / paper Table 2)", "",
               "0 = minimum return, 50 = dataset average, 100 = maximum (see the constants table in "
               "packages/lmrl-eval/README.md). ± is the standard error of the evaluation (one seed) or the "
-              "standard error of the mean over seeds. `missing`: a cell of the budget not run (yet); never "
-              "an estimate.", "",
+              "standard error of the mean over seeds. `missing`: a cell asked for (`lmrl-eval benchmark --envs/--algos`) "
+              "and not run (yet), never an estimate; `-`: a cell not asked for.", "",
               "| task | " + " | ".join(algos) + " |", "|---|" + "---|" * len(algos)]
     for t in tasks:
         cells = []
         for a in algos:
             g = agg.get((t, a))
-            ours = _fmt(g["score"], g["score_pm"]) + _seed_note(g) if g else "missing"
+            ours = _fmt(g["score"], g["score_pm"]) + _seed_note(g) if g else "missing" if (t, a) in planned else "-"
             paper = PAPER_TABLE2.get(t, {}).get(a)
             cells.append(f"{ours} / {paper:.1f}" if paper is not None else ours)
         lines.append(f"| {t} | " + " | ".join(cells) + " |")
