@@ -167,8 +167,9 @@ _STANDARD_TASKS = {
 }
 """The standard budget's steps per task, on top of the quick budget's flags (lr, PPO epochs, ...; Maze FO and
 PO run the quick budget's steps). Sized from a profile of every task's per-step and per-episode cost on 2
-cores (bench/README.md, "Stage times") so that one seed of every task fits in about 2.5 hours on one
-thread; the measured time of each task is in RESULTS.md. The dialogue tasks' %BC gets many more steps than
+cores (bench/README.md, "Stage times") to fit one seed of every task other than the Maze in about 2.5 hours on
+one thread. Measured (seed 0, a busy 2-core machine): 423 stage minutes for the whole suite, half of them Maze
+PO's, and 213 min with ``--jobs 2`` (`bench/suite_time.py`); each task's time is in RESULTS.md. The dialogue tasks' %BC gets many more steps than
 their BC: its top-10 % subset is short (the expert's games), its steps cheap, and at 200 steps %BC had not
 learned to ask valid questions (Twenty Questions: 54 % invalid, no game won)."""
 
@@ -211,8 +212,8 @@ BUDGETS: dict[str, Budget] = {
 }
 """The three budgets. ``quick``: Maze FO, six methods, tiny model, about 9 minutes on 2 CPU cores (measured: 8 min 54 s, seed 0,
 data included, with the default ``--jobs 2``; 14.9 min in one process).
-``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`), sized for about
-2.5 hours per seed on one core; each task's measured time is in RESULTS.md. ``paper``: the paper's dataset sizes
+``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`); seed 0 took 423 stage
+minutes on a busy 2-core machine, 213 min with ``--jobs 2`` (each task's time is in RESULTS.md). ``paper``: the paper's dataset sizes
 and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
 
 
