@@ -143,7 +143,7 @@ rank, out = int(os.environ["RANK"]), sys.argv[-1]
 save, step = online.OnlineRun.save, online.OnlineRun.optimizer_step
 
 def recording_save(self, extra=None):  # instrumentation: each rank's actor, critic, target, critic optimiser, buffer
-    tensors = {**{"model." + k: v for k, v in self.model.state_dict().items()}, **extra}
+    tensors = {**{"model." + k: v for k, v in self.model.state_dict().items()}, **extra()}
     save_file({k: v.detach().clone() for k, v in tensors.items()}, os.path.join(out, f"rank{rank}.st"))
     save(self, extra)
 
