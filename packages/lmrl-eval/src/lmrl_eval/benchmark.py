@@ -68,6 +68,11 @@ ALL_ENVS = tuple(lmrl_envs.list_tasks(paper=True))
 """The paper's ten tasks in the paper's order, from the registry (the records with a ``paper_order``)."""
 
 
+def task_rank(task: str) -> tuple[int, str]:
+    """Sort key of a task name: the paper's order (`ALL_ENVS`), other tasks after them by name."""
+    return (ALL_ENVS.index(task) if task in ALL_ENVS else len(ALL_ENVS), task)
+
+
 @dataclass(frozen=True)
 class Budget:
     """How much of everything a budget runs.
@@ -328,8 +333,7 @@ def _stage_runs(out: Path) -> list[dict[str, Any]]:
         train, evaluation = _read_json(run / "train.json", then), _read_json(eval_path, then)
         if isinstance(train, dict) and isinstance(evaluation, dict):
             runs.append({"env_id": env_id, "algo": algo, "seed": int(seed), "train": train, "eval": evaluation})
-    order = {task: i for i, task in enumerate(ALL_ENVS)}
-    return sorted(runs, key=lambda r: (order.get(task_name(r["env_id"]), len(order)), r["env_id"], r["seed"],
+    return sorted(runs, key=lambda r: (task_rank(task_name(r["env_id"])), r["env_id"], r["seed"],
                                        ALGOS.index(r["algo"])))
 
 
@@ -653,12 +657,11 @@ def _write_results(out: Path, budget: Budget, cfg: BenchmarkConfig, command: str
     runs = _stage_runs(out)
     cells = {tuple(c) for c in previous.get("planned", []) if isinstance(c, list) and len(c) == 2}
     cells |= {tuple(c) for c in planned}
-    order = {task: i for i, task in enumerate(ALL_ENVS)}
     _atomic_json(out / "results.json", {
         "command": command or previous.get("command"),
         "budget": budget.name,
-        "planned": [list(c) for c in sorted(cells, key=lambda c: (order.get(c[0], len(order)), c[0],
-                                                                  ALGOS.index(c[1]) if c[1] in ALGOS else len(ALGOS)))],
+        "planned": [list(c) for c in sorted(cells, key=lambda c: (task_rank(c[0]), ALGOS.index(c[1])
+                                                                  if c[1] in ALGOS else len(ALGOS)))],
         "model": cfg.model,
         "machine": machine_summary(cfg.device),
         "seconds": _stage_seconds(runs),

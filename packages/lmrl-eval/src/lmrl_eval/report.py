@@ -118,7 +118,7 @@ def _seed_note(g: dict[str, Any]) -> str:
 
 def build_report(out_dir: str | Path) -> str:
     """Write `report.md` (and plots when matplotlib is installed) from `out_dir/results.json`."""
-    from lmrl_eval.benchmark import ALL_ENVS, load_results
+    from lmrl_eval.benchmark import load_results, task_rank
 
     out_dir = Path(out_dir)
     path = out_dir / "results.json"
@@ -128,7 +128,7 @@ def build_report(out_dir: str | Path) -> str:
     agg = aggregate(results.get("runs", []))
     planned = _planned(results)
     tasks = sorted({t for t, _ in agg} | {t for t, _ in planned},
-                   key=lambda t: ALL_ENVS.index(t) if t in ALL_ENVS else len(ALL_ENVS))  # the paper's order
+                   key=task_rank)  # the paper's order
     algos = [a for a in ALGO_ORDER if any((t, a) in agg or (t, a) in planned for t in tasks)]
     algos += sorted({a for _, a in agg} - set(algos))
     lines = ["# lmrl benchmark report", ""]
