@@ -21,7 +21,7 @@ import json
 from pathlib import Path
 
 from lmrl_envs import task_name
-from lmrl_eval.benchmark import BUDGETS, PAPER_ALGOS, Stage, _ready, plan
+from lmrl_eval.benchmark import BUDGETS, PAPER_ALGOS, Stage, plan, stage_ready
 
 
 def stage_seconds(results: dict, seed: int) -> dict[Stage, float]:
@@ -35,7 +35,7 @@ def schedule(stages: list[Stage], seconds: dict[Stage, float], jobs: int) -> flo
     worker is free, the first stage in plan order whose BC is done (or not part of the run) starts."""
     pending, running, done, now = list(stages), [], set(), 0.0
     while pending or running:
-        for stage in [s for s in pending if _ready(s, stages, done, "bc")][:jobs - len(running)]:
+        for stage in [s for s in pending if stage_ready(s, stages, done, "bc")][:jobs - len(running)]:
             pending.remove(stage)
             heapq.heappush(running, (now + seconds[stage], stages.index(stage), stage))
         if not running:

@@ -544,7 +544,7 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
                              initializer=_worker_init, initargs=(threads, specs)) as pool:
         while pending or running:
             if error is None:
-                for stage in [s for s in pending if _ready(s, stages, done, cfg.start)][:jobs - len(running)]:
+                for stage in [s for s in pending if stage_ready(s, stages, done, cfg.start)][:jobs - len(running)]:
                     data = _dataset(cfg, budget, stage.env, out)
                     pending.remove(stage)
                     running[pool.submit(_run_stage, quiet, budget, stage, data, out)] = (stage, time.time())
@@ -569,7 +569,7 @@ def _run_parallel(cfg: BenchmarkConfig, budget: Budget, stages: list[Stage], out
         raise error
 
 
-def _ready(stage: Stage, stages: list[Stage], done: set[Stage], start: str) -> bool:
+def stage_ready(stage: Stage, stages: list[Stage], done: set[Stage], start: str) -> bool:
     """Whether `stage` can start: the stage it starts from (`start`, same task and seed) is finished or not part
     of this run."""
     if stage.algo not in FROM_BC:
