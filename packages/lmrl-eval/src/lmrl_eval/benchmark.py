@@ -51,7 +51,7 @@ import lmrl_envs
 from lmrl_envs import task_name
 from lmrl_envs.episode import atomic_writer
 
-__all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark"]
+__all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark", "stage_ready"]
 
 PAPER_ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 """The paper's six methods: what the benchmark runs when ``--algos`` is not given."""
