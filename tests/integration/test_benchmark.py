@@ -4,7 +4,9 @@ Wordle keeps it quick (at most 6 turns an episode, where an untrained maze polic
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -71,6 +73,24 @@ def test_rerun_skips_finished_stages_and_redoes_a_missing_one(bench_dir):
     new = json.loads(ilql_eval.read_text())
     new.pop("seconds"), old.pop("seconds")
     assert new == old  # the re-evaluation is deterministic
+
+
+def test_rerun_with_other_budget_settings_keeps_the_runs_and_says_so(bench_dir, tmp_path, capsys):
+    """A budget whose steps or evaluation episodes changed since a stage finished: the stage is kept (no data is
+    lost, nothing is silently retrained) and a warning names the run, both settings and the fix."""
+    out = tmp_path / "bench"
+    shutil.copytree(bench_dir[0], out)
+    before = _records(out)
+    changed = dataclasses.replace(TINY, train={**TINY.train, "ilql": {"steps": 3, "batch_size": 8}},
+                                  eval={"wordle": 8})
+    cfg = BenchmarkConfig(out=str(out), algos=("bc", "ilql", "ppo"), device="cpu", progress=False, jobs=1)
+    run_benchmark(cfg, command="test", budget=changed)
+    err = capsys.readouterr().err
+    assert f"{out / 'wordle' / 'ilql' / 'seed0'} was trained with {{'steps': 2, 'batch_size': 8}}" in err
+    assert "the tiny-test budget now says {'steps': 3, 'batch_size': 8}" in err and "--force" in err
+    assert err.count("has 16 episodes, the tiny-test budget now plays 8") == 3 and "delete it" in err
+    assert err.count("was trained with") == 1  # BC's and PPO's settings did not change: no warning for them
+    assert _records(out) == before
 
 
 def _records(out):

@@ -161,6 +161,7 @@ def _steps(bc, fbc, mc, ilql, ppo, online, *, rollouts=32, tokens=16, evals=4):
 
 
 _STANDARD_TASKS = {
+    "maze-po": {"ilql": {"steps": 1000, "eval_every": 250}},  # the rest: the quick budget's (Maze FO's) steps
     "text-nav-fo": _steps(300, 150, 300, 200, 2, 3),
     "text-nav-po": _steps(300, 150, 300, 200, 2, 3),
     "wordle": _steps(2000, 500, 1000, 1000, 6, 6, tokens=12),
@@ -170,13 +171,17 @@ _STANDARD_TASKS = {
     "guess-my-city": _steps(400, 1500, 300, 300, 6, 6),
     "car-dealer": _steps(400, 1500, 300, 200, 4, 4),
 }
-"""The standard budget's steps per task, on top of the quick budget's flags (lr, PPO epochs, ...; Maze FO and
-PO run the quick budget's steps). Sized from a profile of every task's per-step and per-episode cost on 2
-cores (bench/README.md, "Stage times") to fit one seed of every task other than the Maze in about 2.5 hours on
-one thread. Measured (seed 0, a busy 2-core machine): 423 stage minutes for the whole suite, half of them Maze
-PO's, and 213 min with ``--jobs 2`` (`bench/suite_time.py`); each task's time is in RESULTS.md. The dialogue tasks' %BC gets many more steps than
-their BC: its top-10 % subset is short (the expert's games), its steps cheap, and at 200 steps %BC had not
-learned to ask valid questions (Twenty Questions: 54 % invalid, no game won)."""
+"""The standard budget's steps per task, on top of the quick budget's flags (lr, PPO epochs, ...; Maze FO runs
+the quick budget's steps, Maze PO too but for ILQL). Sized from a profile of every task's per-step and per-episode
+cost on 2 cores (bench/README.md, "Stage times"); each task's measured time is in RESULTS.md. The dialogue tasks'
+%BC gets many more steps than their BC: its top-10 % subset is short (the expert's games), its steps cheap, and
+at 200 steps %BC had not learned to ask valid questions (Twenty Questions: 54 % invalid, no game won).
+
+Maze PO is the suite's costliest task (every turn re-encodes a sliding window of its history), and with the quick
+budget's settings it took 157 of the suite's minutes of stage time per seed on an idle machine, 63 of them ILQL's
+4000 steps. Its ILQL gets 1000 steps: at 4000, seed 0's evaluation curve did not rise after step 500 (-60.9 at
+500, -65.2 at 4000, standard error about 6), and its evaluation plays 400 episodes (16 from each start cell, not
+the paper's 32; `BUDGETS`)."""
 
 
 BUDGETS: dict[str, Budget] = {
@@ -196,7 +201,7 @@ BUDGETS: dict[str, Budget] = {
               "car-dealer": 5_000},
         train=_QUICK_TRAIN,
         train_task=_STANDARD_TASKS,
-        eval={"maze-fo": 800, "maze-po": 800, "text-nav-fo": 64, "text-nav-po": 64, "wordle": 500, "chess": 32,
+        eval={"maze-fo": 800, "maze-po": 400, "text-nav-fo": 64, "text-nav-po": 64, "wordle": 500, "chess": 32,
               "endgames": 64, "twenty-questions": 128, "guess-my-city": 128, "car-dealer": 128},
         threads=1,
     ),
@@ -415,14 +420,17 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
     run = stage.dir(out)
     record_path = run / "train.json"
     init = Stage(stage.env, cfg.start, stage.seed).dir(out) if stage.algo in FROM_BC else None
+    values = budget.train_values(stage.env, stage.algo)
     if not cfg.force and isinstance(record := _read_json(record_path, "training is resumed to rebuild it"), dict):
         if init is not None and record.get("init") not in (None, str(init.relative_to(out))):
             raise ValueError(f"{run} started from {record['init']}, not from {cfg.start} (--start): one --out holds "
                              f"runs of one start; pass another --out (or --force to retrain)")
+        if "config" in record and record["config"] != values:
+            _warn(f"{run} was trained with {record['config']}, the {budget.name} budget now says {values}; its "
+                  f"results are kept (remove the directory, or pass --force, to train it again)")
         return record
     if cfg.force and run.exists():
         shutil.rmtree(run)
-    values = budget.train_values(stage.env, stage.algo)
     if init is not None and not (init / "train.json").exists():
         raise FileNotFoundError(f"{stage.algo} starts from {cfg.start}, but {init} has no finished {cfg.start} run; "
                                 f"include {cfg.start} in --algos (it runs first)")
@@ -444,14 +452,18 @@ def _train(cfg: BenchmarkConfig, budget: Budget, stage: Stage, data: Path, out: 
 
 
 def _evaluate(cfg: BenchmarkConfig, budget: Budget, stage: Stage, out: Path) -> dict[str, Any]:
-    from lmrl_eval.evaluate import decoding_metrics, evaluate
+    from lmrl_eval.evaluate import decoding_metrics, evaluate, protocol_specs
     from lmrl_eval.policies import load_eval_policy
 
     run = stage.dir(out)
     path = run / "eval.json"
-    if not cfg.force and isinstance(record := _read_json(path, "evaluating again"), dict):
-        return record
     episodes = budget.eval.get(stage.env)
+    if not cfg.force and isinstance(record := _read_json(path, "evaluating again"), dict):
+        want = len(protocol_specs(stage.env, episodes))
+        if record.get("episodes") not in (None, want):
+            _warn(f"{path} has {record['episodes']} episodes, the {budget.name} budget now plays {want}; it is "
+                  f"kept (delete it to evaluate again)")
+        return record
     _log(cfg, f"{stage.env} {stage.algo} seed {stage.seed}: evaluating ({episodes or 'protocol'} episodes)")
     kwargs = dict(budget.decode.get(stage.env, {}))  # on top of load_eval_policy's: sampled, the task's decoding
     policy = load_eval_policy(str(run), stage.env, seed=stage.seed, device=cfg.device, **kwargs)
