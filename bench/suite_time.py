@@ -11,6 +11,7 @@ benchmarks sharing the cores) took longer than they would alone, so the schedule
 machine's wall time. A stage that has not run is listed as missing and the totals say how many are missing.
 
     python bench/suite_time.py runs/standard --seed 0 --jobs 2
+    python bench/suite_time.py runs/standard --seed 1 --envs maze-po,chess   # the tasks one invocation ran
 """
 
 from __future__ import annotations
