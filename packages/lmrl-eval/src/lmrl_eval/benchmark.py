@@ -178,8 +178,8 @@ cost on 2 cores (bench/README.md, "Stage times"); each task's measured time is i
 at 200 steps %BC had not learned to ask valid questions (Twenty Questions: 54 % invalid, no game won).
 
 Maze PO is the suite's costliest task (every turn re-encodes a sliding window of its history), and with the quick
-budget's settings it took 157 of the suite's minutes of stage time per seed on an idle machine, 63 of them ILQL's
-4000 steps. Its ILQL gets 1000 steps: at 4000, seed 0's evaluation curve did not rise after step 500 (-60.9 at
+budget's settings it took 150 minutes of stage time at seed 1 on an idle machine, 63 of them ILQL's 4000 steps
+(89 now). Its ILQL gets 1000 steps: at 4000, seed 0's evaluation curve did not rise after step 500 (-60.9 at
 500, -65.2 at 4000, standard error about 6), and its evaluation plays 400 episodes (16 from each start cell, not
 the paper's 32; `BUDGETS`)."""
 
@@ -222,8 +222,9 @@ BUDGETS: dict[str, Budget] = {
 }
 """The three budgets. ``quick``: Maze FO, six methods, tiny model, about 9 minutes on 2 CPU cores (measured: 8 min 54 s, seed 0,
 data included, with the default ``--jobs 2``; 14.9 min in one process).
-``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`); seed 0 took 423 stage
-minutes on a busy 2-core machine, 213 min with ``--jobs 2`` (each task's time is in RESULTS.md). ``paper``: the paper's dataset sizes
+``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`); seed 1 took 262 stage
+minutes on 2 cores (Maze PO, Text-Nav, Chess and Guess My City on an idle machine, the other five tasks on a loaded
+one), 131 min of wall time with ``--jobs 2`` (`bench/suite_time.py`; each task's time is in RESULTS.md). ``paper``: the paper's dataset sizes
 and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
 
 
