@@ -51,7 +51,8 @@ import lmrl_envs
 from lmrl_envs import task_name
 from lmrl_envs.episode import atomic_writer
 
-__all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan", "run_benchmark", "stage_ready"]
+__all__ = ["ALGOS", "BUDGETS", "PAPER_ALGOS", "BenchmarkConfig", "Budget", "Stage", "load_results", "plan",
+           "run_benchmark", "stage_ready"]
 
 PAPER_ALGOS = ("bc", "filtered-bc", "mc", "ilql", "ppo", "online-filtered-bc")
 """The paper's six methods: what the benchmark runs when ``--algos`` is not given."""
@@ -224,8 +225,9 @@ BUDGETS: dict[str, Budget] = {
 data included, with the default ``--jobs 2``; 14.9 min in one process).
 ``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`); seed 1 took 262 stage
 minutes on 2 cores (Maze PO, Text-Nav, Chess and Guess My City on an idle machine, the other five tasks on a loaded
-one), 131 min of wall time with ``--jobs 2`` (`bench/suite_time.py`; each task's time is in RESULTS.md). ``paper``: the paper's dataset sizes
-and evaluation counts with longer training, meant for a GPU and a real model (``--model PATH``)."""
+one), 131 min of wall time with ``--jobs 2`` (`bench/suite_time.py`; each task's time is in RESULTS.md).
+``paper``: the paper's dataset sizes and evaluation counts with longer training, meant for a GPU and a real model
+(``--model PATH``)."""
 
 
 @dataclass(frozen=True)
