@@ -9,8 +9,11 @@ invocation. Dataset generation is not included (a few seconds per task, Chess ~1
 The result is only as good as the stage seconds it reads: stages measured on a loaded machine (several
 benchmarks sharing the cores) took longer than they would alone, so the schedule then over-states an idle
 machine's wall time. A stage that has not run is listed as missing and the totals say how many are missing.
+Several directories can be given: a stage measured in more than one takes the seconds of the last directory
+that has it (e.g. a rerun of some tasks on an idle machine, laid over the directory holding the whole table).
 
     python bench/suite_time.py runs/standard --seed 0 --jobs 2
+    python bench/suite_time.py runs/standard runs/idle-rerun --seed 1   # runs/idle-rerun's stages replace
     python bench/suite_time.py runs/standard --seed 1 --envs maze-po,chess   # the tasks one invocation ran
 """
 
@@ -48,7 +51,8 @@ def schedule(stages: list[Stage], seconds: dict[Stage, float], jobs: int) -> flo
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("dir", help="a benchmark output directory (its results.json)")
+    p.add_argument("dirs", nargs="+", metavar="dir",
+                   help="benchmark output directories (their results.json); a later one's stages replace an earlier one's")
     p.add_argument("--seed", type=int, default=0, help="whose stage seconds to use (default 0)")
     p.add_argument("--jobs", type=int, default=2, help="parallel stages (default 2, the benchmark's on 2 cores)")
     p.add_argument("--budget", default="standard", choices=sorted(BUDGETS), help="whose tasks, in plan order")
@@ -56,15 +60,19 @@ def main() -> None:
     p.add_argument("--envs", default=None,
                    help="comma-separated tasks in the order the benchmark was given them (default: the budget's)")
     args = p.parse_args()
-    results = json.loads((Path(args.dir) / "results.json").read_text(encoding="utf-8"))
-    seconds = stage_seconds(results, args.seed)
+    seconds = {}
+    for d in args.dirs:
+        path = Path(d) / "results.json"
+        if not path.is_file():
+            p.error(f"{path} does not exist: give a benchmark output directory (lmrl-eval benchmark --out)")
+        seconds.update(stage_seconds(json.loads(path.read_text(encoding="utf-8")), args.seed))
     algos = [a.strip() for a in args.algos.split(",") if a.strip()]
     budget = BUDGETS[args.budget]
     envs = [e.strip() for e in args.envs.split(",") if e.strip()] if args.envs else list(budget.envs)
     unknown = [e for e in envs if e not in budget.envs]
     if unknown:
         p.error(f"--envs: {', '.join(unknown)} not in the {args.budget} budget's tasks ({', '.join(budget.envs)})")
-    print(f"# {args.dir}, seed {args.seed}, {args.jobs} jobs; stage seconds as measured (training + evaluation)")
+    print(f"# {' + '.join(args.dirs)}, seed {args.seed}, {args.jobs} jobs; stage seconds as measured (training + evaluation)")
     print(f"{'task':18s} {'stages':>6s} {'missing':>7s} {'stage min':>9s} {'wall min':>8s}")
     suite, missing = [], 0
     for env in envs:
