@@ -223,9 +223,9 @@ BUDGETS: dict[str, Budget] = {
 }
 """The three budgets. ``quick``: Maze FO, six methods, tiny model, about 9 minutes on 2 CPU cores (measured: 8 min 54 s, seed 0,
 data included, with the default ``--jobs 2``; 14.9 min in one process).
-``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`); seed 1 took 262 stage
-minutes on 2 cores (Maze PO, Text-Nav, Chess and Guess My City on an idle machine, the other five tasks on a loaded
-one), 131 min of wall time with ``--jobs 2`` (`bench/suite_time.py`; each task's time is in RESULTS.md).
+``standard``: every task with capped dataset sizes and per-task steps (`_STANDARD_TASKS`); seed 1 took 211 stage
+minutes on an idle 2-core machine, 106 min of wall time with ``--jobs 2`` (`bench/suite_time.py`; each task's time
+is in RESULTS.md).
 ``paper``: the paper's dataset sizes and evaluation counts with longer training, meant for a GPU and a real model
 (``--model PATH``)."""
 

@@ -227,10 +227,9 @@ def main(argv: list[str] | None = None) -> int:
                         "paper: only when named; they start from BC like PPO)")
     p.add_argument("--budget", default="quick", choices=("quick", "standard", "paper"),
                    help="quick: Maze FO, six methods, ~9 min on 2 CPU cores (default); standard: every task, two "
-                        "stages at once with --jobs 2 (seed 1 on 2 cores: 10-89 min of stage time per task, Maze PO "
-                        "the most; 262 min in all, 131 min of wall time scheduled on 2 jobs, an upper bound as half "
-                        "the tasks ran on a loaded machine; RESULTS.md has each task's time); paper: the paper's sizes "
-                        "and steps, for GPUs")
+                        "stages at once with --jobs 2 (seed 1 on 2 idle cores: 6-89 min of stage time per task, Maze PO "
+                        "the most; 211 min in all, 106 min of wall time scheduled on 2 jobs; RESULTS.md has each "
+                        "task's time); paper: the paper's sizes and steps, for GPUs")
     p.add_argument("--seeds", type=_seeds, default=[0], help="comma-separated seeds, e.g. 0,1,2 (default 0)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="training/eval device")
     p.add_argument("--model", default="tiny",
