@@ -180,9 +180,9 @@ at 200 steps %BC had not learned to ask valid questions (Twenty Questions: 54 % 
 
 Maze PO is the suite's costliest task (every turn re-encodes a sliding window of its history), and with the quick
 budget's settings it took 150 minutes of stage time at seed 1 on an idle machine, 63 of them ILQL's 4000 steps
-(89 now). Its ILQL gets 1000 steps: at 4000, seed 0's evaluation curve did not rise after step 500 (-60.9 at
-500, -65.2 at 4000, standard error about 6), and its evaluation plays 400 episodes (16 from each start cell, not
-the paper's 32; `BUDGETS`)."""
+(89 minutes at the settings below). Its ILQL gets 1000 steps: at 4000, seed 0's evaluation curve did not rise
+after step 500 (-60.9 at 500, -65.2 at 4000, standard error about 6), and its evaluation plays 400 episodes (16
+from each start cell, not the paper's 32; `BUDGETS`)."""
 
 
 BUDGETS: dict[str, Budget] = {
